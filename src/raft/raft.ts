@@ -65,6 +65,15 @@ export class Raft {
   electionElapsed = 0;
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
+  /** Leader: ticks since becoming leader, starting at 1. Heartbeats carry it as a lease stamp. */
+  leaderTicks = 0;
+  /** Leader: a leader transfer was started this term, so the lease can no longer be trusted. */
+  private leaseRevoked = false;
+  /**
+   * Lease-based reads only: a node just started does not know when it last heard from a
+   * leader, so it refuses votes for one election timeout as if it had (see inLease).
+   */
+  private startupLeaseTicks = 0;
 
   /** Messages to send once the current Ready is persisted. */
   msgs: Message[] = [];
@@ -90,6 +99,7 @@ export class Raft {
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
     if (this.cfg.applied > 0) this.raftLog.appliedTo(this.cfg.applied);
     this.becomeFollower(this.term, None);
+    if (this.cfg.readOnlyOption === 'lease-based') this.startupLeaseTicks = this.cfg.electionTicks;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -185,7 +195,8 @@ export class Raft {
     // beyond what it is known to have.
     const pr = this.trk.progress.get(to)!;
     const commit = Math.min(pr.match, this.raftLog.committed) as Index;
-    const m = message({ type: 'heartbeat', to, commit });
+    // `index` carries the leader's lease stamp; the follower echoes it back.
+    const m = message({ type: 'heartbeat', to, commit, index: this.leaderTicks as Index });
     if (ctx !== undefined) m.context = ctx;
     this.send(m);
   }
@@ -305,6 +316,7 @@ export class Raft {
       pr.match = (id === this.id ? durable : 0) as Index;
       pr.next = (lastIndex + 1) as Index;
       pr.recentActive = false;
+      pr.leaseStamp = 0;
     });
     this.pendingConfIndex = 0 as Index;
     this.uncommittedBytes = 0;
@@ -340,6 +352,8 @@ export class Raft {
     this.reset(this.term);
     this.lead = this.id;
     this.state = 'leader';
+    this.leaderTicks = 1;
+    this.leaseRevoked = false;
     const self = this.trk.progress.get(this.id)!;
     const match = self.match;
     self.becomeReplicate();
@@ -377,6 +391,7 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.startupLeaseTicks > 0) this.startupLeaseTicks--;
     if (this.promotable() && this.pastElectionTimeout()) {
       this.electionElapsed = 0;
       this.step(message({ type: 'hup', from: this.id }));
@@ -384,6 +399,7 @@ export class Raft {
   }
 
   private tickHeartbeat(): void {
+    this.leaderTicks++;
     this.heartbeatElapsed++;
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTicks) {
@@ -475,7 +491,9 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'pre-vote') {
         const force = m.context === campaignTransfer;
-        const inLease = this.cfg.checkQuorum && this.lead !== None && this.electionElapsed < this.cfg.electionTicks;
+        const inLease =
+          this.cfg.checkQuorum &&
+          ((this.lead !== None && this.electionElapsed < this.cfg.electionTicks) || this.startupLeaseTicks > 0);
         // §4.2.3: a server that heard from a current leader within the minimum election
         // timeout does not grant votes or update its term.
         if (!force && inLease) return undefined;
@@ -643,7 +661,7 @@ export class Raft {
   }
 
   private serveReadIndex(m: Message): void {
-    if (this.readOnly.option === 'lease-based') {
+    if (this.readOnly.option === 'lease-based' && this.hasValidLease()) {
       this.respondToReadIndex(m, this.raftLog.committed);
       return;
     }
@@ -651,6 +669,24 @@ export class Raft {
     this.readOnly.recvAck(this.id, m.context ?? '');
     // One heartbeat round at the end of this turn confirms leadership for every read queued.
     this.readBcastPending = true;
+  }
+
+  /**
+   * The leader lease (§6.4.1). A follower that received a heartbeat stamped s refuses to vote
+   * for anyone else until it has ticked electionTicks times (check-quorum's inLease), so no
+   * other leader can exist before our tick s + electionTicks, s being the stamp a quorum has
+   * acknowledged. One tick is kept as a margin for clock drift between nodes. Without a valid
+   * lease a read falls back to the ReadIndex heartbeat round.
+   *
+   * Example: electionTicks 10, a quorum acked stamp 40, now 47: 47 - 40 < 9, lease valid;
+   * at 49 it is not, and reads wait for a heartbeat round.
+   */
+  private hasValidLease(): boolean {
+    if (this.leaseRevoked || this.leadTransferee !== None) return false;
+    const stamp = this.trk.config.voters.committedIndex((id) =>
+      id === this.id ? (this.leaderTicks as Index) : (this.trk.progress.get(id)?.leaseStamp as Index | undefined),
+    );
+    return stamp > 0 && this.leaderTicks - stamp < this.cfg.electionTicks - 1;
   }
 
   private respondToReadIndex(req: Message, index: Index): void {
@@ -712,13 +748,14 @@ export class Raft {
         // keep sending
       }
       if (m.from === this.leadTransferee && pr.match === this.raftLog.lastIndex()) {
-        this.send(message({ type: 'timeout-now', to: m.from }));
+        this.sendTimeoutNow(m.from);
       }
     }
   }
 
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
+    if (m.index > pr.leaseStamp) pr.leaseStamp = m.index;
     pr.msgAppFlowPaused = false;
     if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
     if (this.readOnly.option !== 'safe' || m.context === undefined) return;
@@ -742,11 +779,17 @@ export class Raft {
     this.electionElapsed = 0;
     this.leadTransferee = transferee;
     if (pr.match === this.raftLog.lastIndex()) {
-      this.send(message({ type: 'timeout-now', to: transferee }));
+      this.sendTimeoutNow(transferee);
     } else {
       this.sendAppend(transferee);
     }
     return undefined;
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    // The transferee's election ignores the followers' lease: ours is void from now on.
+    this.leaseRevoked = true;
+    this.send(message({ type: 'timeout-now', to }));
   }
 
   private stepCandidate(m: Message): ProposalDroppedError | undefined {
@@ -859,7 +902,7 @@ export class Raft {
 
   private handleHeartbeat(m: Message): void {
     this.raftLog.commitTo(m.commit);
-    const resp = message({ type: 'heartbeat-resp', to: m.from });
+    const resp = message({ type: 'heartbeat-resp', to: m.from, index: m.index });
     if (m.context !== undefined) resp.context = m.context;
     this.send(resp);
   }

@@ -121,7 +121,7 @@ export interface Message {
   /**
    * 'app': index just before `entries`; 'app-resp': the last index now matched, or on reject
    * the index that was rejected; 'vote'/'pre-vote': the candidate's last log index;
-   * 'read-index-resp': the read index.
+   * 'read-index-resp': the read index; 'heartbeat'/'heartbeat-resp': the leader's lease stamp.
    */
   index: Index;
   entries: Entry[];

@@ -23,6 +23,8 @@ export class Progress {
   pendingSnapshot: Index = 0 as Index;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** The newest leader lease stamp this follower acknowledged (0 = none this term). */
+  leaseStamp = 0;
   /** Probe: a message was sent this heartbeat interval; replicate: the window is full. */
   msgAppFlowPaused = false;
   readonly inflights: Inflights;
@@ -47,6 +49,7 @@ export class Progress {
     c.state = this.state;
     c.pendingSnapshot = this.pendingSnapshot;
     c.recentActive = this.recentActive;
+    c.leaseStamp = this.leaseStamp;
     c.msgAppFlowPaused = this.msgAppFlowPaused;
     (c as { inflights: Inflights }).inflights = this.inflights.clone();
     return c;
