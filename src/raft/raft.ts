@@ -125,8 +125,16 @@ export class Raft {
 
   /** Can this node become leader? Not if it is a learner, removed, or restoring a snapshot. */
   promotable(): boolean {
+    if (this.raftLog.hasPendingSnapshot()) return false;
     const pr = this.trk.progress.get(this.id);
-    return pr !== undefined && !pr.isLearner && !this.raftLog.hasPendingSnapshot();
+    if (pr !== undefined) return !pr.isLearner;
+    // Removed from the configuration it has applied (a new, empty node has no configuration
+    // at all and never campaigns). It may still campaign, counting the votes of that newest
+    // configuration: votes decide, not the candidate's membership, so this is as safe as any
+    // election, and it is sometimes necessary: a removed node may hold the longest log while
+    // the others, not yet knowing the removal committed, still need its vote. Pre-vote keeps
+    // it from disrupting a healthy group.
+    return this.trk.config.voters.incoming.size > 0;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -261,11 +269,14 @@ export class Raft {
   }
 
   /** Appends entries of the leader's term. Returns false if the uncommitted limit refuses them. */
-  private appendEntry(es: Entry[]): boolean {
+  private appendEntry(proposed: Entry[]): boolean {
     let li = this.raftLog.lastIndex();
-    for (let i = 0; i < es.length; i++) {
-      es[i]!.term = this.term;
-      es[i]!.index = (li + 1 + i) as Index;
+    // New objects: the proposal may be shared (a forwarded message, the caller's array) and
+    // entries are immutable once in a log.
+    const es: Entry[] = new Array(proposed.length);
+    for (let i = 0; i < proposed.length; i++) {
+      const p = proposed[i]!;
+      es[i] = { term: this.term, index: (li + 1 + i) as Index, type: p.type, data: p.data };
     }
     if (!this.increaseUncommittedBytes(es)) return false;
     li = this.raftLog.append(es);
@@ -354,12 +365,15 @@ export class Raft {
     this.state = 'leader';
     this.leaderTicks = 1;
     this.leaseRevoked = false;
-    const self = this.trk.progress.get(this.id)!;
-    const match = self.match;
-    self.becomeReplicate();
-    self.match = match;
-    self.next = (this.raftLog.lastIndex() + 1) as Index;
-    self.recentActive = true;
+    // A node outside its configuration (see promotable) leads without a progress of its own.
+    const self = this.trk.progress.get(this.id);
+    if (self) {
+      const match = self.match;
+      self.becomeReplicate();
+      self.match = match;
+      self.next = (this.raftLog.lastIndex() + 1) as Index;
+      self.recentActive = true;
+    }
     // There may be a membership change in the uncommitted tail of the log; be conservative
     // and allow no new one until everything up to here is applied.
     this.pendingConfIndex = this.raftLog.lastIndex();
@@ -756,9 +770,18 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     if (m.index > pr.leaseStamp) pr.leaseStamp = m.index;
-    pr.msgAppFlowPaused = false;
+    if (pr.state === 'replicate') {
+      // The follower is alive but the window is full: appends or their acks were probably
+      // lost. Open one slot so the next append goes out; a gap makes the follower reject it,
+      // and the leader falls back to probing.
+      if (pr.inflights.full()) pr.inflights.freeFirstOne();
+    } else {
+      pr.msgAppFlowPaused = false;
+    }
     if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
-    if (this.readOnly.option !== 'safe' || m.context === undefined) return;
+    // Lease-based reads that found no valid lease wait for this round like 'safe' ones, so the
+    // acks count whatever the option (with a valid lease nothing is queued here).
+    if (m.context === undefined) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
     if (!acks) return;
     const votes = new Map<NodeId, boolean>();
@@ -919,6 +942,10 @@ export class Raft {
   /** Installs a snapshot from the leader. Returns false if it is stale or not needed. */
   private restore(s: Snapshot): boolean {
     if (s.metadata.index <= this.raftLog.committed) return false;
+    // Committed entries handed out in a Ready are still being applied: installing a snapshot
+    // now would replace the configuration under them (a membership change among them would be
+    // applied to the wrong one). Refuse; the leader sends the snapshot again.
+    if (this.raftLog.applying > this.raftLog.applied) return false;
     if (this.state !== 'follower') {
       // Cannot happen: only a leader of our term sends snapshots. Step down and drop it.
       this.becomeFollower((this.term + 1) as Term, None);
@@ -964,12 +991,11 @@ export class Raft {
     const cs = this.trk.confState();
     const pr = this.trk.progress.get(this.id);
     this.isLearner = pr !== undefined && pr.isLearner;
-    if ((pr === undefined || this.isLearner) && this.state === 'leader') {
-      // Removed or demoted: a leader that is not a voter must not keep leading. Step down; a
-      // voter of the new configuration takes over after an election timeout.
-      this.becomeFollower(this.term, None);
-      return cs;
-    }
+    // A leader removed or demoted by this change keeps leading (as etcd's raft does by default):
+    // it no longer counts itself, but it goes on replicating, so the remaining voters learn
+    // that the change committed and apply it. Stepping down here could leave them needing the
+    // vote of a node they still think is a voter. The application shuts a removed member down
+    // once the change is applied everywhere it must be.
     if (this.state !== 'leader' || cs.voters.length === 0) return cs;
     // The quorum may have changed: the commit index may move, and new peers need entries.
     if (this.maybeCommit()) {

@@ -69,6 +69,12 @@ export class Inflights {
     this.start = this.count_ === 0 ? 0 : idx;
   }
 
+  /** Frees the oldest message, whatever its index (used when a heartbeat shows the follower alive). */
+  freeFirstOne(): void {
+    if (this.count_ === 0) return;
+    this.freeLE(this.indexes[this.start]! as Index);
+  }
+
   full(): boolean {
     return this.count_ === this.sizeMax || (this.bytesMax !== 0 && this.bytes_ >= this.bytesMax);
   }

@@ -25,7 +25,7 @@ export class Progress {
   recentActive = false;
   /** The newest leader lease stamp this follower acknowledged (0 = none this term). */
   leaseStamp = 0;
-  /** Probe: a message was sent this heartbeat interval; replicate: the window is full. */
+  /** Probe: a message was sent this heartbeat interval (replicate state uses the window). */
   msgAppFlowPaused = false;
   readonly inflights: Inflights;
   isLearner: boolean;
@@ -103,7 +103,6 @@ export class Progress {
           this.next = (last + 1) as Index;
           this.inflights.add(last, bytes);
         }
-        this.msgAppFlowPaused = this.inflights.full();
         break;
       case 'probe':
         // One probe per heartbeat interval; an empty probe does not pause so that the first
@@ -148,8 +147,11 @@ export class Progress {
   isPaused(): boolean {
     switch (this.state) {
       case 'probe':
-      case 'replicate':
         return this.msgAppFlowPaused;
+      case 'replicate':
+        // Derived, not stored: an ack may move match without freeing a slot (e.g. a reply
+        // carrying the follower's commit index), and the window must still hold.
+        return this.inflights.full();
       case 'snapshot':
         return true;
     }
