@@ -64,8 +64,8 @@ export class Unstable {
   truncateAndAppend(ents: Entry[]): void {
     const after = ents[0]!.index;
     if (after === this.offset + this.entries.length) {
-      // Directly after: append.
-      this.entries = this.entries.concat(ents);
+      // Directly after: append in place (a Ready takes a copy, so this cannot alias it).
+      for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {
       // Replaces everything unstable.
       this.offset = after;
