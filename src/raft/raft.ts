@@ -522,9 +522,11 @@ export class Raft {
         this.becomeFollower(m.term, None);
       }
     } else if (m.term < this.term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
-        // A leader cut off by a partition keeps its old term. Without pre-vote or check-quorum
-        // our higher term would reach it through votes; with them it would not, so tell it.
+      if (m.type === 'heartbeat' || m.type === 'app') {
+        // A leader with a stale term (cut off by a partition, or one that kept leading after
+        // being removed or demoted) must learn of our term, or it may hold on forever: tell it.
+        // NB: etcd answers only with pre-vote or check-quorum on, counting on vote requests
+        // otherwise; but a node that cannot campaign (a learner, say) sends none.
         this.send(message({ type: 'app-resp', to: m.from }));
       } else if (m.type === 'pre-vote') {
         // Tell the pre-candidate about our newer term, or it might keep campaigning forever.
