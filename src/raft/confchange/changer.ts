@@ -170,16 +170,7 @@ export class Changer {
   }
 
   private finish(w: Work): ChangeResult {
-    checkConfig(w);
-    return {
-      config: {
-        voters: new JointConfig(new MajorityConfig(w.incoming), new MajorityConfig(w.outgoing)),
-        autoLeave: w.autoLeave,
-        learners: w.learners,
-        learnersNext: w.learnersNext,
-      },
-      progress: w.progress,
-    };
+    return finishWork(w);
   }
 }
 
@@ -228,6 +219,11 @@ export function restoreConfig(tracker: ProgressTracker, cs: ConfState, lastIndex
     pr.recentActive = true;
     w.progress.set(id, pr);
   }
+  return finishWork(w);
+}
+
+/** Validates the work and packs it as a tracker configuration with its progress map. */
+function finishWork(w: Work): ChangeResult {
   checkConfig(w);
   return {
     config: {
