@@ -860,40 +860,27 @@ export class Raft {
   private stepFollower(m: Message): ProposalDroppedError | undefined {
     switch (m.type) {
       case 'prop':
-        if (this.lead === None) return new ProposalDroppedError('no leader');
-        if (this.cfg.disableProposalForwarding) return new ProposalDroppedError('proposal forwarding is disabled');
-        m.to = this.lead;
-        this.send(m);
-        return undefined;
-      case 'app':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleAppendEntries(m);
-        return undefined;
-      case 'heartbeat':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleHeartbeat(m);
-        return undefined;
-      case 'snap':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleSnapshot(m);
-        return undefined;
+        if (this.cfg.disableProposalForwarding && this.lead !== None) {
+          return new ProposalDroppedError('proposal forwarding is disabled');
+        }
+        return this.forwardToLeader(m);
       case 'transfer-leader':
-        if (this.lead === None) return new ProposalDroppedError('no leader');
-        m.to = this.lead;
-        this.send(m);
+      case 'read-index':
+        return this.forwardToLeader(m);
+      case 'app':
+      case 'heartbeat':
+      case 'snap':
+        // Hearing from the leader of our term resets the election timer.
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        if (m.type === 'app') this.handleAppendEntries(m);
+        else if (m.type === 'heartbeat') this.handleHeartbeat(m);
+        else this.handleSnapshot(m);
         return undefined;
       case 'timeout-now':
         // The leader asks us to take over now: skip pre-vote, and tell voters to ignore their
         // leader lease (§3.10).
         this.hup('transfer');
-        return undefined;
-      case 'read-index':
-        if (this.lead === None) return new ProposalDroppedError('no leader');
-        m.to = this.lead;
-        this.send(m);
         return undefined;
       case 'read-index-resp':
         this.readStates.push({ index: m.index, requestCtx: m.context ?? '' });
@@ -901,6 +888,13 @@ export class Raft {
       default:
         return undefined;
     }
+  }
+
+  private forwardToLeader(m: Message): ProposalDroppedError | undefined {
+    if (this.lead === None) return new ProposalDroppedError('no leader');
+    m.to = this.lead;
+    this.send(m);
+    return undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
