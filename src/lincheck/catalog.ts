@@ -9,6 +9,7 @@ import { operationsFromEvents, type EventCodec, type HistoryEvent } from './hist
 import type { Model } from './model.js';
 import { casRegister, casRegisterCodec } from './models/cas-register.js';
 import { kv, kvCodec } from './models/kv.js';
+import { etcd, etcdCodec, parseJsonHistory } from './models/etcd.js';
 
 export interface HistoryChecker {
   readonly model: string;
@@ -39,5 +40,6 @@ export const historyCheckers: ReadonlyMap<string, HistoryChecker> = new Map(
   [
     checkerFor(casRegister, casRegisterCodec, parseJepsenLog, 'one register: read, write v, cas [from to]; Jepsen log lines'),
     checkerFor(kv, kvCodec, parseEdnHistory, 'string map: get, put, append, checked per key; EDN lines'),
+    checkerFor(etcd, etcdCodec, parseJsonHistory, 'etcd keys: get, put, delete, cas (txn), checked per key; JSON lines'),
   ].map((c) => [c.model, c]),
 );
