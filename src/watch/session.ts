@@ -124,6 +124,11 @@ export class HubSession implements WatchSession {
     if (!this.blocked && this.unsynced > 0) this.host.wake();
   }
 
+  /** Responses held for a client that asked to pause (for metrics and tests). */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
   // ---- For the hub.
 
   /** May this session be handed more events now? */

@@ -35,12 +35,25 @@ export interface WatchResponseOut {
 export interface WatchSession {
   create(req: WatchCreate): void;
   cancel(watchId: number): void;
-  /** A progress request: every watcher that is synced gets an empty response at the current revision. */
+  /**
+   * A progress request. etcd 3.4 answers with one response of watch ID -1 and no events at the
+   * current revision (observed); it is sent once every watcher of the session is synced.
+   */
   progress(): void;
   close(): void;
+  /**
+   * After `send` returned false: the client drained its buffer; deliver again. Optional so that
+   * sessions without flow control need not implement it.
+   */
+  resume?(): void;
 }
 
 export interface WatchHub {
-  /** `send` gets every response of the session, in order; it must not throw. */
-  openSession(send: (r: WatchResponseOut) => void): WatchSession;
+  /**
+   * `send` gets every response of the session, in order; it must not throw. Returning false
+   * (as a Node stream's write() does) means "taken, but pause": the session then holds a bounded
+   * number of responses until resume(), and watchers beyond that catch up from history later.
+   * Any other return value (undefined) means keep going.
+   */
+  openSession(send: (r: WatchResponseOut) => void | boolean): WatchSession;
 }
