@@ -1,0 +1,5 @@
+// The MVCC store's public surface.
+export type { HashKVResult, KvStore, LeaseHooks } from './kv.js';
+export { EtcdError, etcdMessages, type EtcdErrorCode } from './errors.js';
+export * from './types.js';
+export { MvccStore, type MvccStoreOptions } from './store.js';

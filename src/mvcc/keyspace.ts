@@ -1,0 +1,167 @@
+// The index table's key layout: user keys of any length etcd accepts, in etcd's bytewise order,
+// in an LMDB whose keys are limited to ~2 KB.
+//
+// A key of at most `inlineBytesMax` bytes sits in its slot as itself plus a 0x00 tag; a longer
+// key sits in the bucket of its first `inlineBytesMax` bytes (its prefix): the prefix, tag 0x01,
+// then an 8-byte rank; the full key is kept in the record. Ranks are handed out so that rank
+// order is full-key order within a bucket (midpoints between neighbours; the bucket is
+// renumbered when no gap is left). Worked example with inlineBytesMax = 2:
+//
+//   user key   slot
+//   "a"        a 00
+//   "ab"       a b 00
+//   "abc..."   a b 01 <rank r1>      the bucket of "ab" holds "abc...", "abd...", in that order
+//   "abd..."   a b 01 <rank r2>      r1 < r2 because "abc..." < "abd..."
+//   "ac"       a c 00
+//
+// Why slots sort like keys: a short key k's slot is k ++ 00, so every key extending k sorts after
+// it (its slot continues with a byte >= 00 and is longer, or with 01 when k is exactly the prefix
+// of a bucket); keys that differ within their first inlineBytesMax bytes compare there, in slots
+// as in keys. Only the keys of one bucket share all those bytes, and their ranks follow their
+// full keys. Range scans start at the lower bound's slot and compare full keys inside buckets.
+
+import { assert } from '../util/assert.js';
+import { compareBytes, concatBytes, readU64, writeU64, type BinaryTable } from '../storage/index.js';
+import { decodeIndex, encodeIndex, type IndexRecord } from './records.js';
+
+const inlineTag = 0;
+const bucketTag = 1;
+const rankBytes = 8;
+/** Ranks live in (0, rankEnd). */
+const rankEnd = 2 ** 52;
+/** Gap left after the last (or before the first) key of a bucket: sorted inserts stay cheap. */
+const rankStride = 2 ** 32;
+
+export interface IndexEntry {
+  key: Uint8Array;
+  slot: Uint8Array;
+  rec: IndexRecord;
+}
+
+export class Keyspace {
+  constructor(
+    private readonly index: BinaryTable,
+    readonly inlineBytesMax: number,
+  ) {
+    assert(inlineBytesMax >= 1, 'inlineBytesMax must be positive');
+  }
+
+  isLong(key: Uint8Array): boolean {
+    return key.length > this.inlineBytesMax;
+  }
+
+  find(key: Uint8Array): IndexEntry | undefined {
+    if (!this.isLong(key)) {
+      const slot = concatBytes(key, Uint8Array.of(inlineTag));
+      const v = this.index.get(slot);
+      return v === undefined ? undefined : { key, slot, rec: decodeIndex(v) };
+    }
+    for (const e of this.bucket(key)) {
+      const c = compareBytes(e.key, key);
+      if (c === 0) return e;
+      if (c > 0) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Adds a key that is not in the index. Returns its slot. */
+  insert(key: Uint8Array, rec: IndexRecord): Uint8Array {
+    if (!this.isLong(key)) {
+      const slot = concatBytes(key, Uint8Array.of(inlineTag));
+      this.index.put(slot, encodeIndex(withKey(rec, undefined)));
+      return slot;
+    }
+    const entries = [...this.bucket(key)];
+    let pos = 0;
+    while (pos < entries.length && compareBytes(entries[pos]!.key, key) < 0) pos++;
+    assert(pos === entries.length || compareBytes(entries[pos]!.key, key) !== 0, 'inserting a key that exists');
+    const before = pos > 0 ? rankOf(entries[pos - 1]!.slot) : 0;
+    const after = pos < entries.length ? rankOf(entries[pos]!.slot) : rankEnd;
+    let rank: number;
+    if (pos === entries.length && after - before > rankStride) rank = before + rankStride;
+    else if (pos === 0 && after - before > rankStride) rank = after - rankStride;
+    else rank = before + Math.floor((after - before) / 2);
+    if (rank <= before || rank >= after) return this.renumber(key, rec, entries, pos);
+    const slot = this.bucketSlot(key, rank);
+    this.index.put(slot, encodeIndex(withKey(rec, key)));
+    return slot;
+  }
+
+  update(entry: IndexEntry, rec: IndexRecord): void {
+    this.index.put(entry.slot, encodeIndex(withKey(rec, this.isLong(entry.key) ? entry.key : undefined)));
+  }
+
+  remove(entry: IndexEntry): void {
+    const had = this.index.remove(entry.slot);
+    assert(had, 'removing an index entry that does not exist');
+  }
+
+  /**
+   * Entries with start <= key < end (end undefined: no upper bound), in key order.
+   * Do not write to the index while iterating.
+   */
+  *scan(start: Uint8Array, end: Uint8Array | undefined): Generator<IndexEntry> {
+    if (end !== undefined && compareBytes(end, start) <= 0) return;
+    const startLong = this.isLong(start);
+    const endLong = end !== undefined && this.isLong(end);
+    const lo = startLong ? this.bucketStart(start) : concatBytes(start, Uint8Array.of(inlineTag));
+    const hi = end === undefined ? undefined : endLong ? this.bucketEnd(end) : concatBytes(end, Uint8Array.of(inlineTag));
+    for (const { key: slot, value } of this.index.range({ start: lo, ...(hi ? { end: hi } : {}) })) {
+      const rec = decodeIndex(value);
+      const key = rec.fullKey ?? slot.subarray(0, slot.length - 1);
+      if (startLong && compareBytes(key, start) < 0) continue;
+      if (endLong && compareBytes(key, end!) >= 0) break;
+      yield { key, slot, rec };
+    }
+  }
+
+  private *bucket(key: Uint8Array): Generator<IndexEntry> {
+    for (const { key: slot, value } of this.index.range({ start: this.bucketStart(key), end: this.bucketEnd(key) })) {
+      const rec = decodeIndex(value);
+      assert(rec.fullKey !== undefined, 'bucket entry without its full key');
+      yield { key: rec.fullKey, slot, rec };
+    }
+  }
+
+  private renumber(key: Uint8Array, rec: IndexRecord, entries: IndexEntry[], pos: number): Uint8Array {
+    const all: { key: Uint8Array; value: Uint8Array }[] = entries.map((e) => ({ key: e.key, value: encodeIndex(e.rec) }));
+    all.splice(pos, 0, { key, value: encodeIndex(withKey(rec, key)) });
+    for (const e of entries) this.index.remove(e.slot);
+    const step = Math.floor(rankEnd / (all.length + 1));
+    assert(step >= 2, 'bucket too large to renumber');
+    let mine: Uint8Array | undefined;
+    all.forEach((e, i) => {
+      const slot = this.bucketSlot(e.key, step * (i + 1));
+      this.index.put(slot, e.value);
+      if (i === pos) mine = slot;
+    });
+    return mine!;
+  }
+
+  private bucketStart(key: Uint8Array): Uint8Array {
+    return concatBytes(key.subarray(0, this.inlineBytesMax), Uint8Array.of(bucketTag));
+  }
+
+  private bucketEnd(key: Uint8Array): Uint8Array {
+    return concatBytes(key.subarray(0, this.inlineBytesMax), Uint8Array.of(bucketTag + 1));
+  }
+
+  private bucketSlot(key: Uint8Array, rank: number): Uint8Array {
+    const slot = new Uint8Array(this.inlineBytesMax + 1 + rankBytes);
+    slot.set(key.subarray(0, this.inlineBytesMax), 0);
+    slot[this.inlineBytesMax] = bucketTag;
+    writeU64(slot, this.inlineBytesMax + 1, rank);
+    return slot;
+  }
+}
+
+function rankOf(slot: Uint8Array): number {
+  return readU64(slot, slot.length - rankBytes);
+}
+
+function withKey(rec: IndexRecord, fullKey: Uint8Array | undefined): IndexRecord {
+  const r: IndexRecord = { ...rec };
+  if (fullKey === undefined) delete r.fullKey;
+  else r.fullKey = fullKey;
+  return r;
+}

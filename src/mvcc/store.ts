@@ -1,0 +1,203 @@
+// MvccStore: etcd's MVCC key-value store over the storage engine. All history lives in LMDB
+// tables (see records.ts); the only state in memory is a handful of counters and the events not
+// yet drained, so memory does not grow with the number of keys or revisions.
+//
+// Writes run inside the caller's engine.write() when there is one (the apply loop batches many
+// entries and the Raft state into one durable transaction), or in a write of their own. They
+// check everything that can fail before writing, so an EtcdError leaves the transaction usable.
+// If the surrounding write rolls back, the counters are reloaded and that write's events dropped.
+
+import type { BinaryTable, Engine, Table } from '../storage/index.js';
+import { assert } from '../util/assert.js';
+import { compactHistory } from './compaction.js';
+import { EtcdError } from './errors.js';
+import { hashHistory, hashKeys } from './hash.js';
+import { eventsSince } from './history.js';
+import { Keyspace } from './keyspace.js';
+import type { HashKVResult, KvStore, LeaseHooks } from './kv.js';
+import { deleteRange, putAlone, range, type OpContext } from './ops.js';
+import { txn } from './txn.js';
+import type {
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  Event,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from './types.js';
+import { MvccView } from './view.js';
+import { RevisionWriter, type MvccState } from './writer.js';
+
+export interface MvccStoreOptions {
+  /** Prefix of the store's table names, so several stores can share one engine. Default 'mvcc'. */
+  name?: string;
+  leases?: LeaseHooks;
+  /**
+   * Keys up to this many bytes sit in their index slot; longer ones go to prefix buckets (see
+   * keyspace.ts). Must stay below the engine's key limit minus 9. Fixed for the life of the data.
+   */
+  inlineKeyBytesMax?: number;
+}
+
+const stateKey = 'state';
+const inlineKeyBytesDefault = 511;
+
+export class MvccStore implements KvStore {
+  private readonly keyspace: Keyspace;
+  private readonly view: MvccView;
+  private readonly history: BinaryTable;
+  private readonly revs: BinaryTable;
+  private readonly meta: Table<string, MvccState & { inlineKeyBytesMax: number }>;
+  private readonly ctx: OpContext;
+  private state: MvccState;
+  private events: Event[] = [];
+  /** engine.writeSeq of the write that last appended events, and how many events were there before it. */
+  private eventsSeq = -1;
+  private eventsMark = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    opts: MvccStoreOptions = {},
+  ) {
+    const name = opts.name ?? 'mvcc';
+    this.meta = engine.table(`${name}.meta`, { keys: 'string' });
+    this.history = engine.binaryTable(`${name}.history`);
+    this.revs = engine.binaryTable(`${name}.revs`);
+    const stored = this.meta.get(stateKey);
+    const inline = stored?.inlineKeyBytesMax ?? opts.inlineKeyBytesMax ?? inlineKeyBytesDefault;
+    assert(inline + 9 <= engine.keyBytesMax, `inlineKeyBytesMax ${inline} too large for LMDB keys of ${engine.keyBytesMax} bytes`);
+    assert(
+      opts.inlineKeyBytesMax === undefined || opts.inlineKeyBytesMax === inline,
+      `store ${name} was created with inlineKeyBytesMax ${inline}`,
+    );
+    this.keyspace = new Keyspace(engine.binaryTable(`${name}.index`), inline);
+    this.view = new MvccView(this.keyspace, this.history);
+    // etcd starts at revision 1 with no keys.
+    this.state = stored ?? { rev: 1, compactRev: 0, nextId: 1, keys: 0 };
+    if (stored === undefined) engine.write(() => this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: inline }));
+    this.ctx = { view: this.view, state: this.state, leases: opts.leases };
+    engine.onRollback(() => this.onRollback());
+  }
+
+  currentRevision(): number {
+    return this.state.rev;
+  }
+
+  compactRevision(): number {
+    return this.state.compactRev;
+  }
+
+  keyCount(): number {
+    return this.state.keys;
+  }
+
+  range(req: RangeRequest): RangeResponse {
+    return range(this.ctx, req, this.state.rev);
+  }
+
+  put(req: PutRequest): PutResponse {
+    return this.writeRevision((w) => putAlone(this.ctx, w, req));
+  }
+
+  deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
+    if (req.key.length === 0) throw new EtcdError('KeyNotProvided');
+    return this.writeRevision((w) => deleteRange(this.ctx, w, req));
+  }
+
+  txn(req: TxnRequest): TxnResponse {
+    return this.writeRevision((w) => txn(this.ctx, w, req));
+  }
+
+  compact(rev: number): void {
+    if (rev <= this.state.compactRev) throw new EtcdError('Compacted');
+    if (rev > this.state.rev) throw new EtcdError('FutureRev');
+    this.inWrite(() => {
+      compactHistory(this.keyspace, this.view, this.history, this.revs, rev);
+      this.state.compactRev = rev;
+      this.saveState();
+    });
+  }
+
+  drainEvents(): Event[] {
+    const out = this.events;
+    this.events = [];
+    this.eventsMark = 0;
+    return out;
+  }
+
+  eventsSince(key: Uint8Array, rangeEnd: Uint8Array, fromRev: number, limit: number): Event[] {
+    if (fromRev <= this.state.compactRev) throw new EtcdError('Compacted');
+    return eventsSince(this.view, this.revs, key, rangeEnd, fromRev, limit);
+  }
+
+  hash(): number {
+    return hashKeys(this.keyspace, this.view);
+  }
+
+  hashKV(rev: number): HashKVResult {
+    const compactRevision = this.state.compactRev;
+    if (rev > 0 && rev <= compactRevision) throw new EtcdError('Compacted');
+    if (rev > this.state.rev) throw new EtcdError('FutureRev');
+    const at = rev > 0 ? rev : this.state.rev;
+    return { hash: hashHistory(this.history, at, compactRevision), compactRevision, revision: this.state.rev };
+  }
+
+  /** Keys alive now that have a lease, to rebuild the lessor's attachments at start. */
+  *leasedKeys(): Iterable<{ key: Uint8Array; lease: bigint }> {
+    for (const e of this.keyspace.scan(new Uint8Array(0), undefined)) {
+      if (e.rec.alive && e.rec.lease !== 0n) yield { key: e.key, lease: e.rec.lease };
+    }
+  }
+
+  // ---- internals ----
+
+  /** Runs one revision's writes; the revision moves only if something was written. */
+  private writeRevision<T>(fn: (w: RevisionWriter) => T): T {
+    return this.inWrite(() => {
+      const w = new RevisionWriter(
+        {
+          keyspace: this.keyspace,
+          view: this.view,
+          history: this.history,
+          revs: this.revs,
+          state: this.state,
+          events: this.events,
+          leases: this.ctx.leases,
+        },
+        this.state.rev,
+      );
+      const result = fn(w);
+      if (w.changed) {
+        this.state.rev = w.main;
+        this.saveState();
+      }
+      return result;
+    });
+  }
+
+  private inWrite<T>(fn: () => T): T {
+    const run = (): T => {
+      if (this.eventsSeq !== this.engine.writeSeq) {
+        this.eventsSeq = this.engine.writeSeq;
+        this.eventsMark = this.events.length;
+      }
+      return fn();
+    };
+    return this.engine.inWrite() ? run() : this.engine.write(run);
+  }
+
+  private saveState(): void {
+    this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: this.keyspace.inlineBytesMax });
+  }
+
+  private onRollback(): void {
+    const stored = this.meta.get(stateKey);
+    assert(stored !== undefined, 'mvcc state missing after rollback');
+    const { inlineKeyBytesMax: _inline, ...state } = stored;
+    Object.assign(this.state, state);
+    if (this.eventsSeq === this.engine.writeSeq) this.events.length = this.eventsMark;
+  }
+}
