@@ -1,0 +1,5 @@
+// The leader-kill linearizability test proven on real etcd (leader-kill.flotilla.ts runs it on Flotilla).
+
+import { leaderKillSuite } from './leader-kill.js';
+
+leaderKillSuite('etcd');
