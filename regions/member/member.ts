@@ -1,0 +1,513 @@
+// A member of an unsharded group: one Raft group covering the whole key space, driven on the
+// main thread. It implements the EtcdBackend the API layer calls.
+//
+// The Ready loop (handleReady), once per event-loop turn in which anything happened:
+//   1. one storage write transaction: append entries, hard state, snapshot; apply committed
+//      entries to MVCC and the lessor; record the applied index; commit with fsync;
+//   2. send the messages (after the fsync: nothing is acknowledged before it is durable);
+//   3. answer the proposals applied here, publish watch events, release reads;
+//   4. advance.
+// Every proposal and read arriving in one turn shares one Ready, one fsync and one ReadIndex
+// round: that is the batching.
+
+import type {
+  AlarmMember,
+  AlarmType,
+  EtcdBackend,
+  LeaseGrantResult,
+  LeaseTimeToLiveResult,
+  Member as MemberInfo,
+  ResponseHeader,
+  StatusInfo,
+} from '../../src/api/backend.js';
+import { EtcdError } from '../../src/mvcc/errors.js';
+import type { KvStore } from '../../src/mvcc/kv.js';
+import type {
+  CompactionRequest,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  Event,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../../src/mvcc/types.js';
+import { ProposalDroppedError, RawNode, type Entry, type Index, type Message, type NodeId, type Ready } from '../../src/raft/index.js';
+import type { Storage } from '../../src/raft/storage.js';
+import { assert } from '../../src/util/assert.js';
+import type { Rand } from '../../src/util/prng.js';
+import type { WatchHub } from '../../src/watch/types.js';
+import { Applier, type ApplyOutcome, type ReplicatedLeases } from './apply.js';
+import { decodeRequest, encodeRequest, type RaftRequest } from './requests.js';
+
+/** The raft log store as the member uses it: the core's Storage plus writes inside a transaction. */
+export interface MemberRaftStore extends Storage {
+  append(entries: Entry[]): void;
+  setHardState(hs: { term: number; vote: number; commit: number }): void;
+  setApplied(index: number): void;
+  applied(): number;
+}
+
+/** The leader-side half of the lessor. */
+export interface LeaderLeases {
+  promote(now: number): void;
+  demote(): void;
+  /** Renews a lease; remaining TTL in seconds, 0 if it does not exist. */
+  renew(id: bigint, now: number): number;
+  /** Leases whose time is up (not yet being revoked). */
+  expired(now: number, max: number): bigint[];
+  timeToLive(id: bigint, now: number, keys: boolean): LeaseTimeToLiveResult;
+  leases(): bigint[];
+  exists(id: bigint): boolean;
+}
+
+export interface PeerInfo {
+  raftId: NodeId;
+  memberId: bigint;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
+export interface PeerTransport {
+  send(to: NodeId, msgs: Message[]): void;
+}
+
+export interface MemberOptions {
+  raftId: NodeId;
+  memberId: bigint;
+  clusterId: bigint;
+  peers: PeerInfo[];
+  heartbeatMs: number;
+  electionMs: number;
+  /** A write transaction that is durable when it returns. */
+  write(fn: () => void): void;
+  dbSize(): { total: number; inUse: number };
+  raftStore: MemberRaftStore;
+  kv: KvStore;
+  replicatedLeases: ReplicatedLeases;
+  leaderLeases: LeaderLeases;
+  watchHub: WatchHub & { publish(events: Event[], revision: number): void };
+  transport?: PeerTransport;
+  clock: () => number;
+  rand: Rand;
+  requestTimeoutMs?: number;
+  /** Observers for metrics. */
+  hooks?: MemberHooks;
+}
+
+export interface MemberHooks {
+  leaderChanged?(hasLeader: boolean, isLeader: boolean): void;
+  committed?(n: number): void;
+  applied?(n: number): void;
+  proposalFailed?(): void;
+  fsync?(seconds: number): void;
+}
+
+interface Waiter {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const maxLeaseTtlSeconds = 9_000_000_000;
+/** Reads queued on one member before it stops accepting more (each waits for one ReadIndex round). */
+const pendingReadsMax = 100_000;
+
+export class EtcdMember implements EtcdBackend {
+  readonly node: RawNode;
+  readonly watchHub: WatchHub;
+  private readonly o: MemberOptions;
+  private readonly applier: Applier;
+  private readonly waiters = new Map<string, Waiter>();
+  private seq = 0;
+  private readonly ridPrefix: string;
+  private scheduled = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Reads waiting for the next ReadIndex round. */
+  private readQueue: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Reads whose round is in flight, by request context. */
+  private readonly readRounds = new Map<string, Array<{ resolve: () => void; reject: (e: Error) => void }>>();
+  /** Reads confirmed at an index, waiting for it to be applied. */
+  private readReady: Array<{ index: number; waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> }> = [];
+  private readSeq = 0;
+  private leaderKnown = false;
+  private isLeader = false;
+  private revoking = new Set<bigint>();
+  private lastLeaseCheck = 0;
+
+  constructor(opts: MemberOptions) {
+    this.o = opts;
+    this.watchHub = opts.watchHub;
+    this.applier = new Applier(opts.kv, opts.replicatedLeases);
+    this.ridPrefix = `${opts.memberId.toString(16)}-${opts.clock().toString(36)}`;
+    const electionTicks = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
+    this.node = new RawNode({
+      id: opts.raftId,
+      group: 1,
+      storage: opts.raftStore,
+      applied: opts.raftStore.applied() as Index,
+      electionTicks,
+      heartbeatTicks: 1,
+      preVote: true,
+      checkQuorum: true,
+      readOnlyOption: 'safe',
+      rand: opts.rand,
+    });
+  }
+
+  /** The peer transport, once it is listening (it calls receive()). */
+  attachTransport(t: PeerTransport): void {
+    this.o.transport = t;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => this.tick(), this.o.heartbeatMs);
+    this.ticker.unref?.();
+    // A member alone in its group elects itself at once instead of waiting a timeout.
+    if (this.o.peers.length === 1) this.node.campaign();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const [, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new EtcdError('Stopped'));
+    }
+    this.waiters.clear();
+    this.failReads(new EtcdError('Stopped'));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inputs.
+
+  /** Messages from peers (the transport calls this). */
+  receive(msgs: Message[]): void {
+    if (this.stopped) return;
+    for (const m of msgs) this.node.step(m);
+    this.schedule();
+  }
+
+  reportUnreachable(raftId: NodeId): void {
+    this.node.reportUnreachable(raftId);
+    this.schedule();
+  }
+
+  reportSnapshot(raftId: NodeId, ok: boolean): void {
+    this.node.reportSnapshot(raftId, ok);
+    this.schedule();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.node.tick();
+    this.maybeExpireLeases();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  /** Runs Ready rounds until the node has nothing more to do this turn. */
+  private run(): void {
+    if (this.stopped) return;
+    this.startReadRound();
+    for (let i = 0; i < 16 && this.node.hasReady(); i++) this.handleReady(this.node.ready());
+    if (this.node.hasReady()) this.schedule();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The Ready loop.
+
+  private handleReady(rd: Ready): void {
+    const outcomes: Array<{ rid: string; outcome: ApplyOutcome }> = [];
+    let applied = 0;
+    const t0 = process.hrtime.bigint();
+    this.o.write(() => {
+      if (rd.entries.length > 0) this.o.raftStore.append(rd.entries);
+      if (rd.hardState) this.o.raftStore.setHardState(rd.hardState);
+      assert(rd.snapshot === undefined, 'snapshot install is not supported by this member yet');
+      for (const e of rd.committedEntries) {
+        applied = e.index;
+        if (e.type !== 'normal' || e.data.length === 0) continue;
+        const env = decodeRequest(e.data);
+        const outcome = this.applier.apply(env.r);
+        if (this.waiters.has(env.rid)) outcomes.push({ rid: env.rid, outcome });
+        if (env.r.op === 'leaseRevoke') this.revoking.delete(env.r.id);
+      }
+      if (applied > 0) this.o.raftStore.setApplied(applied);
+    });
+    this.o.hooks?.fsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
+    // Durable: now the messages may go out.
+    if (rd.messages.length > 0) this.sendMessages(rd.messages);
+    if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.role === 'leader');
+    if (rd.committedEntries.length > 0) {
+      this.o.hooks?.committed?.(rd.committedEntries.length);
+      this.o.hooks?.applied?.(rd.committedEntries.length);
+    }
+    const events = this.o.kv.drainEvents();
+    if (events.length > 0) this.o.watchHub.publish(events, this.o.kv.currentRevision());
+    for (const { rid, outcome } of outcomes) {
+      const w = this.waiters.get(rid)!;
+      this.waiters.delete(rid);
+      clearTimeout(w.timer);
+      if (outcome.ok) w.resolve(outcome.value);
+      else w.reject(outcome.error);
+    }
+    for (const rs of rd.readStates) {
+      const waiters = this.readRounds.get(rs.requestCtx);
+      if (!waiters) continue;
+      this.readRounds.delete(rs.requestCtx);
+      this.readReady.push({ index: rs.index, waiters });
+    }
+    this.node.advance(rd);
+    this.releaseReads();
+  }
+
+  private sendMessages(msgs: Message[]): void {
+    const t = this.o.transport;
+    if (!t) return;
+    const byPeer = new Map<NodeId, Message[]>();
+    for (const m of msgs) {
+      let l = byPeer.get(m.to);
+      if (!l) byPeer.set(m.to, (l = []));
+      l.push(m);
+    }
+    for (const [to, l] of byPeer) t.send(to, l);
+  }
+
+  private onSoftState(lead: NodeId, isLeader: boolean): void {
+    const hadLeader = this.leaderKnown;
+    this.leaderKnown = lead !== 0;
+    if (isLeader && !this.isLeader) this.o.leaderLeases.promote(this.o.clock());
+    if (!isLeader && this.isLeader) this.o.leaderLeases.demote();
+    this.isLeader = isLeader;
+    if (hadLeader !== this.leaderKnown || isLeader) this.o.hooks?.leaderChanged?.(this.leaderKnown, isLeader);
+    if (!this.leaderKnown) {
+      // Reads in flight may never be confirmed by a deposed leader: let clients retry.
+      for (const [, ws] of this.readRounds) for (const w of ws) w.reject(new EtcdError('NoLeader'));
+      this.readRounds.clear();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Proposals.
+
+  private propose<T>(r: RaftRequest): Promise<T> {
+    if (this.stopped) return Promise.reject(new EtcdError('Stopped'));
+    const rid = `${this.ridPrefix}:${this.seq++}`;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.waiters.delete(rid)) {
+          this.o.hooks?.proposalFailed?.();
+          reject(new EtcdError('Timeout'));
+        }
+      }, this.o.requestTimeoutMs ?? 7000);
+      timer.unref?.();
+      this.waiters.set(rid, { resolve: resolve as (v: unknown) => void, reject, timer });
+      try {
+        this.node.propose(encodeRequest({ rid, r }));
+      } catch (err) {
+        this.waiters.delete(rid);
+        clearTimeout(timer);
+        this.o.hooks?.proposalFailed?.();
+        reject(err instanceof ProposalDroppedError ? new EtcdError('NoLeader') : err);
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Linearizable reads: queued, then confirmed in one ReadIndex round per turn.
+
+  private linearizable(): Promise<void> {
+    if (this.readQueue.length + this.readRounds.size >= pendingReadsMax) return Promise.reject(new EtcdError('Timeout'));
+    return new Promise<void>((resolve, reject) => {
+      this.readQueue.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private startReadRound(): void {
+    if (this.readQueue.length === 0) return;
+    const ctx = `r${this.readSeq++}`;
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    try {
+      this.node.readIndex(ctx);
+    } catch (err) {
+      const e = err instanceof ProposalDroppedError ? new EtcdError('NoLeader') : (err as Error);
+      for (const w of waiters) w.reject(e);
+      return;
+    }
+    this.readRounds.set(ctx, waiters);
+  }
+
+  private releaseReads(): void {
+    if (this.readReady.length === 0) return;
+    const applied = this.node.raft.raftLog.applied;
+    const keep: typeof this.readReady = [];
+    for (const r of this.readReady) {
+      if (r.index <= applied) for (const w of r.waiters) w.resolve();
+      else keep.push(r);
+    }
+    this.readReady = keep;
+  }
+
+  private failReads(e: Error): void {
+    for (const w of this.readQueue) w.reject(e);
+    this.readQueue = [];
+    for (const [, ws] of this.readRounds) for (const w of ws) w.reject(e);
+    this.readRounds.clear();
+    for (const r of this.readReady) for (const w of r.waiters) w.reject(e);
+    this.readReady = [];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Leases: the leader revokes what expired, through Raft.
+
+  private maybeExpireLeases(): void {
+    if (!this.isLeader) return;
+    const now = this.o.clock();
+    if (now - this.lastLeaseCheck < 500) return;
+    this.lastLeaseCheck = now;
+    for (const id of this.o.leaderLeases.expired(now, 1000)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.propose({ op: 'leaseRevoke', id }).catch(() => {
+        // Retried on a later check.
+        this.revoking.delete(id);
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // EtcdBackend.
+
+  header(revision?: number): ResponseHeader {
+    return {
+      clusterId: this.o.clusterId,
+      memberId: this.o.memberId,
+      revision: revision ?? this.o.kv.currentRevision(),
+      raftTerm: this.node.raft.term,
+    };
+  }
+
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    if (!req.serializable) await this.linearizable();
+    return this.o.kv.range(req);
+  }
+
+  put(req: PutRequest): Promise<PutResponse> {
+    return this.propose({ op: 'put', req });
+  }
+
+  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return this.propose({ op: 'deleteRange', req });
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    // A txn that only reads needs no proposal, but must still be linearizable.
+    if (isReadOnlyTxn(req)) {
+      await this.linearizable();
+      return this.o.kv.txn(req);
+    }
+    return this.propose({ op: 'txn', req });
+  }
+
+  compact(req: CompactionRequest): Promise<{ revision: number }> {
+    return this.propose({ op: 'compact', req });
+  }
+
+  async leaseGrant(ttl: number, id: bigint): Promise<LeaseGrantResult> {
+    if (ttl > maxLeaseTtlSeconds) throw new EtcdError('LeaseTTLTooLarge');
+    let leaseId = id;
+    if (leaseId === 0n) {
+      // Chosen before proposing, so applying stays deterministic: a random positive int64.
+      do {
+        const hi = BigInt(this.o.rand.int(0x80000000));
+        const lo = BigInt(this.o.rand.int(0x100000000));
+        leaseId = (hi << 32n) | lo;
+      } while (leaseId === 0n || this.o.leaderLeases.exists(leaseId));
+    }
+    return this.propose({ op: 'leaseGrant', id: leaseId, ttl });
+  }
+
+  leaseRevoke(id: bigint): Promise<{ revision: number }> {
+    return this.propose({ op: 'leaseRevoke', id });
+  }
+
+  async leaseKeepAlive(id: bigint): Promise<LeaseGrantResult> {
+    if (!this.isLeader) throw new EtcdError('NoLeader', 'etcdserver: not leader: keep-alive must reach the leader');
+    return { id, ttl: this.o.leaderLeases.renew(id, this.o.clock()) };
+  }
+
+  async leaseTimeToLive(id: bigint, keys: boolean): Promise<LeaseTimeToLiveResult> {
+    await this.linearizable();
+    return this.o.leaderLeases.timeToLive(id, this.o.clock(), keys);
+  }
+
+  async leaseLeases(): Promise<bigint[]> {
+    await this.linearizable();
+    return this.o.leaderLeases.leases();
+  }
+
+  async status(): Promise<StatusInfo> {
+    const st = this.node.status();
+    const lead = this.o.peers.find((p) => p.raftId === st.softState.lead);
+    const size = this.o.dbSize();
+    return {
+      version: '3.4.23',
+      dbSize: size.total,
+      dbSizeInUse: size.inUse,
+      leader: lead?.memberId ?? 0n,
+      raftIndex: this.node.raft.raftLog.committed,
+      raftTerm: st.hardState.term,
+      raftAppliedIndex: st.applied,
+      errors: [],
+      isLearner: this.node.raft.isLearner,
+    };
+  }
+
+  async memberList(): Promise<MemberInfo[]> {
+    return this.o.peers.map((p) => ({ id: p.memberId, name: p.name, peerURLs: p.peerURLs, clientURLs: p.clientURLs, isLearner: false }));
+  }
+
+  async alarm(action: 'GET' | 'ACTIVATE' | 'DEACTIVATE', memberId: bigint, alarm: AlarmType): Promise<AlarmMember[]> {
+    // No alarm is ever raised yet (space quota and corruption checks come with maintenance).
+    void action;
+    void memberId;
+    void alarm;
+    return [];
+  }
+
+  async hash(): Promise<{ hash: number; revision: number }> {
+    return { hash: this.o.kv.hash(), revision: this.o.kv.currentRevision() };
+  }
+
+  async hashKV(revision: number): Promise<{ hash: number; compactRevision: number; revision: number }> {
+    return this.o.kv.hashKV(revision);
+  }
+
+  async defragment(): Promise<void> {
+    // LMDB reuses freed pages in place; there is nothing to rewrite.
+  }
+}
+
+function isReadOnlyTxn(req: TxnRequest): boolean {
+  const ro = (ops: TxnRequest['success']): boolean =>
+    ops.every((op) => 'requestRange' in op || ('requestTxn' in op && isReadOnlyTxn(op.requestTxn)));
+  return ro(req.success) && ro(req.failure);
+}
