@@ -19,12 +19,24 @@ export interface ReplicatedLeases {
   revoke(id: bigint): Uint8Array[];
 }
 
+/** Member attributes published through the log. */
+export interface MemberDirectory {
+  publish(memberId: bigint, name: string, clientURLs: string[]): void;
+}
+
+/** Keep-alives that came through the log: only the leader's deadlines move. */
+export interface LeaseRenewal {
+  renewIfLeader(id: bigint): number;
+}
+
 export type ApplyOutcome = { ok: true; value: unknown } | { ok: false; error: EtcdError };
 
 export class Applier {
   constructor(
     private readonly kv: KvStore,
     private readonly leases: ReplicatedLeases,
+    private readonly members: MemberDirectory,
+    private readonly renewal: LeaseRenewal,
   ) {}
 
   apply(r: RaftRequest): ApplyOutcome {
@@ -60,6 +72,11 @@ export class Applier {
         }
         return { revision: this.kv.currentRevision() };
       }
+      case 'leaseKeepAlive':
+        return { id: r.id, ttl: this.renewal.renewIfLeader(r.id) };
+      case 'publish':
+        this.members.publish(r.memberId, r.name, r.clientURLs);
+        return {};
       default:
         return assertNever(r, 'raft request');
     }

@@ -39,7 +39,7 @@ import type { Storage } from '../../src/raft/storage.js';
 import { assert } from '../../src/util/assert.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { WatchHub } from '../../src/watch/types.js';
-import { Applier, type ApplyOutcome, type ReplicatedLeases } from './apply.js';
+import { Applier, type ApplyOutcome, type MemberDirectory, type ReplicatedLeases } from './apply.js';
 import { decodeRequest, encodeRequest, type RaftRequest } from './requests.js';
 
 /** The raft log store as the member uses it: the core's Storage plus writes inside a transaction. */
@@ -90,6 +90,10 @@ export interface MemberOptions {
   replicatedLeases: ReplicatedLeases;
   leaderLeases: LeaderLeases;
   watchHub: WatchHub & { publish(events: Event[], revision: number): void };
+  /** Published member attributes (client URLs), stored with the rest of the state. */
+  directory: MemberDirectory & { clientURLsOf(memberId: bigint): string[] | undefined };
+  /** This member's client URLs, published through the log at start. */
+  clientURLs: string[];
   transport?: PeerTransport;
   clock: () => number;
   rand: Rand;
@@ -142,7 +146,12 @@ export class EtcdMember implements EtcdBackend {
   constructor(opts: MemberOptions) {
     this.o = opts;
     this.watchHub = opts.watchHub;
-    this.applier = new Applier(opts.kv, opts.replicatedLeases);
+    this.applier = new Applier(opts.kv, opts.replicatedLeases, opts.directory, {
+      renewIfLeader: (id) => {
+        if (this.isLeader) return opts.leaderLeases.renew(id, opts.clock());
+        return opts.leaderLeases.exists(id) ? opts.leaderLeases.timeToLive(id, opts.clock(), false).grantedTtl : 0;
+      },
+    });
     this.ridPrefix = `${opts.memberId.toString(16)}-${opts.clock().toString(36)}`;
     const electionTicks = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
     this.node = new RawNode({
@@ -170,6 +179,17 @@ export class EtcdMember implements EtcdBackend {
     // A member alone in its group elects itself at once instead of waiting a timeout.
     if (this.o.peers.length === 1) this.node.campaign();
     this.schedule();
+    this.publishSelf();
+  }
+
+  /** Announces this member's client URLs through the log, retrying until it lands. */
+  private publishSelf(): void {
+    if (this.stopped) return;
+    const self = this.o.peers.find((p) => p.raftId === this.o.raftId)!;
+    this.propose({ op: 'publish', memberId: this.o.memberId, name: self.name, clientURLs: this.o.clientURLs }).catch(() => {
+      const t = setTimeout(() => this.publishSelf(), this.o.heartbeatMs * 5);
+      t.unref?.();
+    });
   }
 
   stop(): void {
@@ -450,8 +470,9 @@ export class EtcdMember implements EtcdBackend {
   }
 
   async leaseKeepAlive(id: bigint): Promise<LeaseGrantResult> {
-    if (!this.isLeader) throw new EtcdError('NoLeader', 'etcdserver: not leader: keep-alive must reach the leader');
-    return { id, ttl: this.o.leaderLeases.renew(id, this.o.clock()) };
+    if (this.isLeader) return { id, ttl: this.o.leaderLeases.renew(id, this.o.clock()) };
+    // Only the leader keeps deadlines: a follower sends the keep-alive to it through the log.
+    return this.propose({ op: 'leaseKeepAlive', id });
   }
 
   async leaseTimeToLive(id: bigint, keys: boolean): Promise<LeaseTimeToLiveResult> {
@@ -482,7 +503,13 @@ export class EtcdMember implements EtcdBackend {
   }
 
   async memberList(): Promise<MemberInfo[]> {
-    return this.o.peers.map((p) => ({ id: p.memberId, name: p.name, peerURLs: p.peerURLs, clientURLs: p.clientURLs, isLearner: false }));
+    return this.o.peers.map((p) => ({
+      id: p.memberId,
+      name: p.name,
+      peerURLs: p.peerURLs,
+      clientURLs: this.o.directory.clientURLsOf(p.memberId) ?? [],
+      isLearner: false,
+    }));
   }
 
   async alarm(action: 'GET' | 'ACTIVATE' | 'DEACTIVATE', memberId: bigint, alarm: AlarmType): Promise<AlarmMember[]> {

@@ -14,7 +14,11 @@ export type RaftRequest =
   | { op: 'txn'; req: TxnRequest }
   | { op: 'compact'; req: CompactionRequest }
   | { op: 'leaseGrant'; id: bigint; ttl: number }
-  | { op: 'leaseRevoke'; id: bigint };
+  | { op: 'leaseRevoke'; id: bigint }
+  /** A keep-alive that reached a follower: the leader renews the lease when it applies this. */
+  | { op: 'leaseKeepAlive'; id: bigint }
+  /** A member announces its name and client URLs (etcd publishes member attributes the same way). */
+  | { op: 'publish'; memberId: bigint; name: string; clientURLs: string[] };
 
 export interface RaftEnvelope {
   /** `${proposer member id}:${sequence}`; unique across members and restarts. */

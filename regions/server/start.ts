@@ -15,6 +15,7 @@ import { openEngine, RaftLogStore, type Engine } from '../../src/storage/index.j
 import { peerAddressOf, Transport } from '../../src/transport/index.js';
 import { Prng } from '../../src/util/prng.js';
 import { realScheduler, WatchHub } from '../../src/watch/index.js';
+import type { MemberDirectory } from '../member/apply.js';
 import { EtcdMember, type MemberHooks, type PeerInfo } from '../member/member.js';
 
 export interface RunningMember {
@@ -34,6 +35,14 @@ function leaseTableOf(engine: Engine): LeaseTable {
   };
 }
 
+function directoryOf(engine: Engine): MemberDirectory & { clientURLsOf(memberId: bigint): string[] | undefined } {
+  const t = engine.table<{ name: string; clientURLs: string[] }>('members', { keys: 'string' });
+  return {
+    publish: (memberId, name, clientURLs) => t.put(memberId.toString(), { name, clientURLs }),
+    clientURLsOf: (memberId) => t.get(memberId.toString())?.clientURLs,
+  };
+}
+
 export async function startMember(cfg: MemberConfig, log: (line: string) => void): Promise<RunningMember> {
   const ids = idsOfNewCluster(
     cfg.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls })),
@@ -48,7 +57,7 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
       memberId: m.id,
       name: m.name,
       peerURLs: [...spec.peerUrls],
-      clientURLs: m.name === cfg.name ? cfg.advertiseClientUrls.map(String) : [],
+      clientURLs: [],
     };
   });
   const self = peers.find((p) => p.name === cfg.name)!;
@@ -104,6 +113,8 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     replicatedLeases: lessor,
     leaderLeases: lessor,
     watchHub: hub,
+    directory: directoryOf(engine),
+    clientURLs: cfg.advertiseClientUrls.map(String),
     clock,
     rand: new Prng(seed),
     hooks: memberHooks(metrics, () => member),
