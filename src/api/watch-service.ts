@@ -46,9 +46,12 @@ export function watchService(backend: EtcdBackend): Service {
         kind: 'bidi',
         name: 'Watch',
         open(sink) {
-          const session = backend.watchHub.openSession((r) =>
-            sink.send(watchResponseMsg(r, headerMsg(backend.header(r.revision)))),
-          );
+          const session = backend.watchHub.openSession((r) => {
+            const header = headerMsg(backend.header(r.revision));
+            // The hub's revision stands, even 0: etcd sends none with a compacted watcher's cancel.
+            header.revision = String(r.revision);
+            sink.send(watchResponseMsg(r, header));
+          });
           return {
             message(req) {
               const create = messageOf(req, 'create_request');

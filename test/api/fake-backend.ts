@@ -142,7 +142,15 @@ export class FakeBackend implements EtcdBackend {
   // etcd reports a txn's inner reads at the revision it began with and its writes at the next one.
   private txnAt(req: TxnRequest, beginRev: number): TxnResponse {
     const succeeded = req.compare.every((c) => this.compare(c));
+    const writesBefore = this.history.length;
     const responses = (succeeded ? req.success : req.failure).map((op) => this.op(op, beginRev));
+    // A txn that wrote nothing reports its writes at the revision it began with.
+    if (this.history.length === writesBefore) {
+      for (const r of responses) {
+        if ('responsePut' in r) r.responsePut.revision = beginRev;
+        if ('responseDeleteRange' in r) r.responseDeleteRange.revision = beginRev;
+      }
+    }
     return { succeeded, responses, revision: beginRev };
   }
 
@@ -335,7 +343,8 @@ class FakeSession implements WatchSession {
     const rev = this.backend.rev;
     this.send(response(rev, id, { created: true }));
     if (req.startRevision > 0 && req.startRevision <= this.backend.compacted) {
-      this.send(response(rev, id, { canceled: true, compactRevision: this.backend.compacted }));
+      // etcd leaves the revision out of this header.
+      this.send(response(0, id, { canceled: true, compactRevision: this.backend.compacted }));
       return;
     }
     this.watchers.set(id, req);

@@ -10,7 +10,7 @@ import type { MethodInfo, Protos } from '../grpc-server.js';
 import type { ServerMetrics } from '../metrics.js';
 import { unimplementedMethod, type CallContext, type Method, type Msg, type Service, type StreamSink } from '../service.js';
 import { grpcOverheadBytes, type Limits } from '../validate.js';
-import { decodeJsonText, encodeJson } from './json.js';
+import { decodeJsonText, encodeJson, withoutZeroes } from './json.js';
 import { splitJsonValues } from './json-stream.js';
 import { routeOf } from './routes.js';
 
@@ -112,7 +112,7 @@ function unary(
   try {
     // grpc-gateway decodes the first JSON value of the body and ignores what follows.
     msg = decodeJsonText(opts.protos.schema, info.requestType, splitJsonValues(body)[0] ?? '');
-    requestBytes = info.encodeRequest(msg).length;
+    requestBytes = info.encodeRequest(withoutZeroes(opts.protos.schema, info.requestType, msg)).length;
     if (requestBytes > receiveBytesMax) throw tooLarge(requestBytes, receiveBytesMax);
   } catch (err) {
     return sendError(res, err);

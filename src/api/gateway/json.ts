@@ -78,6 +78,29 @@ function encodeValue(schema: Schema, f: FieldSchema, v: unknown, inList: boolean
   }
 }
 
+/**
+ * A copy of `msg` without its zero-valued fields, which protobuf does not encode: what the
+ * gateway measures against the request size limits, as etcd measures the encoded request.
+ */
+export function withoutZeroes(schema: Schema, typeName: string, msg: Msg): Msg {
+  const type = messageSchema(schema, typeName);
+  const out: Msg = {};
+  for (const f of type.fields) {
+    const v = msg[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.repeated) {
+      if (Array.isArray(v) && v.length > 0) {
+        out[f.name] = f.kind === 'message' ? v.map((x) => withoutZeroes(schema, f.messageName, x as Msg)) : v;
+      }
+    } else if (f.kind === 'message') {
+      out[f.name] = withoutZeroes(schema, f.messageName, v as Msg);
+    } else if (encodeValue(schema, f, v, false) !== undefined) {
+      out[f.name] = v;
+    }
+  }
+  return out;
+}
+
 const badRequest = (message: string) => new StatusError(GrpcCode.InvalidArgument, message);
 
 /** Parses a request body (empty = the empty message) into the decoded shape of `typeName`. */
