@@ -528,6 +528,22 @@ export class EtcdMember implements EtcdBackend {
     return this.o.kv.hashKV(revision);
   }
 
+  async moveLeader(targetId: bigint): Promise<void> {
+    if (!this.isLeader) throw new EtcdError('NotLeader');
+    const target = this.o.peers.find((p) => p.memberId === targetId);
+    if (!target) throw new EtcdError('BadLeaderTransferee');
+    if (target.raftId === this.o.raftId) return;
+    this.node.transferLeader(target.raftId);
+    this.schedule();
+    // etcd waits until the transferee leads, or fails after the request timeout.
+    const deadline = this.o.clock() + (this.o.requestTimeoutMs ?? 7000);
+    while (this.o.clock() < deadline) {
+      await new Promise((r) => setTimeout(r, this.o.heartbeatMs));
+      if (this.node.raft.lead === target.raftId) return;
+    }
+    throw new EtcdError('Timeout', 'etcdserver: request timed out, leader transfer took too long');
+  }
+
   async defragment(): Promise<void> {
     // LMDB reuses freed pages in place; there is nothing to rewrite.
   }

@@ -85,4 +85,6 @@ export interface EtcdBackend {
   hash(): Promise<{ hash: number; revision: number }>;
   hashKV(revision: number): Promise<{ hash: number; compactRevision: number; revision: number }>;
   defragment(): Promise<void>;
+  /** Hands leadership to targetId (this member must lead). Throws NotLeader, BadLeaderTransferee. */
+  moveLeader(targetId: bigint): Promise<void>;
 }

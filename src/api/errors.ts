@@ -44,6 +44,8 @@ const grpcCodeOfEtcd: Record<EtcdErrorCode, GrpcCodeNumber> = {
   // NB: etcd answers a timed-out proposal with Unavailable, not DeadlineExceeded, so clients retry it.
   Timeout: GrpcCode.Unavailable,
   Stopped: GrpcCode.Unavailable,
+  BadLeaderTransferee: GrpcCode.FailedPrecondition,
+  NotLeader: GrpcCode.Unavailable,
 };
 
 const httpStatusOfGrpc: Record<GrpcCodeNumber, number> = {

@@ -1,4 +1,4 @@
-// etcdserverpb.Maintenance. Snapshot and MoveLeader are not served yet (Unimplemented).
+// etcdserverpb.Maintenance. Snapshot is not served yet (Unimplemented).
 
 import type { AlarmType, EtcdBackend } from './backend.js';
 import type { Service } from './service.js';
@@ -52,6 +52,14 @@ export function maintenanceService(backend: EtcdBackend): Service {
         async handle(req) {
           const res = await backend.hashKV(numberOf(req, 'revision'));
           return { header: header(res.revision), hash: res.hash, compact_revision: String(res.compactRevision) };
+        },
+      },
+      {
+        kind: 'unary',
+        name: 'MoveLeader',
+        async handle(req) {
+          await backend.moveLeader(bigintOf(req, 'targetID'));
+          return { header: header() };
         },
       },
       {

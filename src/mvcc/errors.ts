@@ -17,6 +17,8 @@ export type EtcdErrorCode =
   | 'Timeout'
   | 'Stopped'
   | 'MemberNotFound'
+  | 'BadLeaderTransferee'
+  | 'NotLeader'
   | 'InvalidArgument';
 
 export const etcdMessages: Record<Exclude<EtcdErrorCode, 'InvalidArgument'>, string> = {
@@ -35,6 +37,8 @@ export const etcdMessages: Record<Exclude<EtcdErrorCode, 'InvalidArgument'>, str
   Timeout: 'etcdserver: request timed out',
   Stopped: 'etcdserver: server stopped',
   MemberNotFound: 'etcdserver: member not found',
+  BadLeaderTransferee: 'etcdserver: bad leader transferee',
+  NotLeader: 'etcdserver: not leader',
 };
 
 export class EtcdError extends Error {

@@ -292,6 +292,11 @@ export class FakeBackend implements EtcdBackend {
     return { hash: 3000000000 + revision, compactRevision: this.compacted, revision: this.rev };
   }
 
+  async moveLeader(targetId: bigint): Promise<void> {
+    // A single member: it already leads; anyone else is not a member.
+    if (targetId !== this.header().memberId) throw new EtcdError('BadLeaderTransferee');
+  }
+
   async defragment(): Promise<void> {
     this.maybeFail('defragment');
   }
