@@ -14,6 +14,7 @@ import type { EtcdBackend } from './backend.js';
 import { clusterService } from './cluster-service.js';
 import { createGatewayHandler } from './gateway/http.js';
 import { createGrpcServer, loadProtos } from './grpc-server.js';
+import { AuthorityFilter } from './h2-authority.js';
 import { kvService } from './kv-service.js';
 import { leaseService } from './lease-service.js';
 import { maintenanceService } from './maintenance-service.js';
@@ -95,7 +96,9 @@ export async function startClientServer(opts: ClientServerOptions): Promise<Clie
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
     sniffProtocol(socket, (isHttp2) => {
-      if (isHttp2) grpcServer.inject(socket);
+      // The filter lets clients that send a URL as :authority (grpc-go dialled with
+      // `passthrough:///http://host:port`) past Node's HTTP/2 header checks.
+      if (isHttp2) grpcServer.inject(new AuthorityFilter(socket));
       else {
         httpServer.emit('connection', socket);
         // The HTTP server reads new bytes from the handle itself; the sniffed ones wait in the stream.
