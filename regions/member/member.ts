@@ -254,7 +254,8 @@ export class EtcdMember implements EtcdBackend {
     const outcomes: Array<{ rid: string; outcome: ApplyOutcome }> = [];
     let applied = 0;
     const t0 = process.hrtime.bigint();
-    this.o.write(() => {
+    const mustWrite = rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0;
+    if (mustWrite) this.o.write(() => {
       if (rd.entries.length > 0) this.o.raftStore.append(rd.entries);
       if (rd.hardState) this.o.raftStore.setHardState(rd.hardState);
       assert(rd.snapshot === undefined, 'snapshot install is not supported by this member yet');
@@ -268,7 +269,7 @@ export class EtcdMember implements EtcdBackend {
       }
       if (applied > 0) this.o.raftStore.setApplied(applied);
     });
-    this.o.hooks?.fsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (mustWrite) this.o.hooks?.fsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
     // Durable: now the messages may go out.
     if (rd.messages.length > 0) this.sendMessages(rd.messages);
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.role === 'leader');
