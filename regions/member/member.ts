@@ -182,11 +182,17 @@ export class EtcdMember implements EtcdBackend {
     this.publishSelf();
   }
 
+  private publishedResolve: (() => void) | undefined;
+  /** Resolves once this member's attributes are in the log and applied here (etcd then serves clients). */
+  readonly published: Promise<void> = new Promise((resolve) => {
+    this.publishedResolve = resolve;
+  });
+
   /** Announces this member's client URLs through the log, retrying until it lands. */
   private publishSelf(): void {
     if (this.stopped) return;
     const self = this.o.peers.find((p) => p.raftId === this.o.raftId)!;
-    this.propose({ op: 'publish', memberId: this.o.memberId, name: self.name, clientURLs: this.o.clientURLs }).catch(() => {
+    this.propose({ op: 'publish', memberId: this.o.memberId, name: self.name, clientURLs: this.o.clientURLs }).then(() => this.publishedResolve?.(), () => {
       const t = setTimeout(() => this.publishSelf(), this.o.heartbeatMs * 5);
       t.unref?.();
     });

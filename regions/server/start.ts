@@ -145,6 +145,9 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     member.attachTransport({ send: (to, msgs) => t.send(byRaft.get(to)!.memberId.toString(), msgs) });
   }
 
+  member.start();
+  // Like etcd, serve clients once this member's attributes are published (and so a leader exists).
+  await member.published;
   const api = await startClientServer({
     urls: cfg.listenClientUrls.map((u) => new URL(u)),
     backend: member,
@@ -153,7 +156,6 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     metrics,
     ...(cfg.tls ? { tls: { ...cfg.tls } } : {}),
   });
-  member.start();
   log(`flotilla: member ${cfg.name} (${self.memberId.toString(16)}) of cluster ${ids.clusterId.toString(16)} serving clients on ${cfg.listenClientUrls.join(', ')}`);
 
   return {

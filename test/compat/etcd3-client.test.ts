@@ -1,5 +1,5 @@
 // The etcd3 client harness proven on real etcd: every recorded step of fixtures/etcd3-client.txt
-// against a fresh etcd (the same suite etcd3-client.flotilla.ts runs on Flotilla).
+// against a fresh etcd (the same suite etcd3-client.flotilla.test.ts runs on Flotilla).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

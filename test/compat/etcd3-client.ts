@@ -1,7 +1,7 @@
 // The etcd3 npm client's view of a server: a scripted scenario over kv, txn, watch, lease, lock
 // and election whose normalized results are recorded from real etcd (fixtures/etcd3-client.txt)
 // and compared step by step for any target. etcd3-client.test.ts runs it on etcd,
-// etcd3-client.flotilla.ts on Flotilla.
+// etcd3-client.flotilla.test.ts on Flotilla.
 //
 // Each step records what the client returned, as JSON with Buffers shown as strings:
 //

@@ -1,5 +1,5 @@
 // The etcdctl harness proven on real etcd: the normalizer on known outputs, then every recorded
-// script step against a fresh etcd cluster (the same suite etcdctl.flotilla.ts runs on Flotilla).
+// script step against a fresh etcd cluster (the same suite etcdctl.flotilla.test.ts runs on Flotilla).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

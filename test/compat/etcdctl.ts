@@ -1,7 +1,7 @@
 // The etcdctl compatibility suite, for any target: runs each script of etcdctl-script.ts against
 // a fresh local cluster and compares its normalized transcript, step by step, with the one
 // recorded from real etcd in fixtures/. etcdctl.test.ts runs it on etcd (proving the harness and
-// the fixtures), etcdctl.flotilla.ts on Flotilla.
+// the fixtures), etcdctl.flotilla.test.ts on Flotilla.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

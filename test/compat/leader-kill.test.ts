@@ -1,4 +1,4 @@
-// The leader-kill linearizability test proven on real etcd (leader-kill.flotilla.ts runs it on Flotilla).
+// The leader-kill linearizability test proven on real etcd (leader-kill.flotilla.test.ts runs it on Flotilla).
 
 import { leaderKillSuite } from './leader-kill.js';
 

@@ -1,7 +1,7 @@
 // Linearizability through a leader crash, for any target: clients put / get / delete / cas on a
 // few keys of a 3-member cluster while the leader is killed with SIGKILL and restarted; the
 // recorded history must be linearizable under the etcd model. leader-kill.test.ts runs it on
-// etcd, leader-kill.flotilla.ts on Flotilla.
+// etcd, leader-kill.flotilla.test.ts on Flotilla.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
