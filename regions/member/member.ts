@@ -135,6 +135,8 @@ export class EtcdMember implements EtcdBackend {
   private readQueue: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Reads whose round is in flight, by request context. */
   private readonly readRounds = new Map<string, Array<{ resolve: () => void; reject: (e: Error) => void }>>();
+  /** When each read round was started, to retry rounds whose messages were lost. */
+  private readonly readRoundStarted = new Map<string, number>();
   /** Reads confirmed at an index, waiting for it to be applied. */
   private readReady: Array<{ index: number; waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> }> = [];
   private readSeq = 0;
@@ -233,6 +235,7 @@ export class EtcdMember implements EtcdBackend {
     if (this.stopped) return;
     this.node.tick();
     this.maybeExpireLeases();
+    this.retryStaleReadRounds();
     this.schedule();
   }
 
@@ -296,6 +299,7 @@ export class EtcdMember implements EtcdBackend {
       const waiters = this.readRounds.get(rs.requestCtx);
       if (!waiters) continue;
       this.readRounds.delete(rs.requestCtx);
+      this.readRoundStarted.delete(rs.requestCtx);
       this.readReady.push({ index: rs.index, waiters });
     }
     this.node.advance(rd);
@@ -325,6 +329,7 @@ export class EtcdMember implements EtcdBackend {
       // Reads in flight may never be confirmed by a deposed leader: let clients retry.
       for (const [, ws] of this.readRounds) for (const w of ws) w.reject(new EtcdError('NoLeader'));
       this.readRounds.clear();
+      this.readRoundStarted.clear();
     }
   }
 
@@ -380,6 +385,23 @@ export class EtcdMember implements EtcdBackend {
       return;
     }
     this.readRounds.set(ctx, waiters);
+    this.readRoundStarted.set(ctx, this.o.clock());
+  }
+
+  /**
+   * A round whose request or answer was lost (a link down, a leader change) would leave its
+   * reads waiting forever: after a few heartbeats they join the next round instead.
+   */
+  private retryStaleReadRounds(): void {
+    if (this.readRounds.size === 0) return;
+    const cutoff = this.o.clock() - 3 * this.o.heartbeatMs;
+    for (const [ctx, started] of this.readRoundStarted) {
+      if (started > cutoff) continue;
+      const waiters = this.readRounds.get(ctx);
+      this.readRounds.delete(ctx);
+      this.readRoundStarted.delete(ctx);
+      if (waiters) for (const w of waiters) this.readQueue.push(w);
+    }
   }
 
   private releaseReads(): void {
@@ -398,6 +420,7 @@ export class EtcdMember implements EtcdBackend {
     this.readQueue = [];
     for (const [, ws] of this.readRounds) for (const w of ws) w.reject(e);
     this.readRounds.clear();
+    this.readRoundStarted.clear();
     for (const r of this.readReady) for (const w of r.waiters) w.reject(e);
     this.readReady = [];
   }

@@ -1,16 +1,14 @@
-// The transport's msgpackr adapter: the one transport module that imports msgpackr.
+// The transport's encoding, through the project's one msgpackr adapter (src/util/msgpack.ts).
 //
-// NB: records (msgpackr's shared structures) are off. They would shrink repeated keys, but they
-// make the decoder depend on state from earlier frames, which a reconnect loses; the frame codec
-// sends tuples instead (codec.ts), which are as small and need no shared state.
+// NB: records (msgpackr's shared structures) are off there. They would shrink repeated keys, but
+// they make the decoder depend on state from earlier frames, which a reconnect loses; the frame
+// codec sends tuples instead (codec.ts), which are as small and need no shared state.
 
-import { Packr } from 'msgpackr';
-
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+import { pack, unpack } from '../util/msgpack.js';
 
 /** Encodes one value. The result is a view the caller may keep (it is never overwritten). */
 export function packValue(value: unknown): Uint8Array {
-  return packr.pack(value);
+  return pack(value);
 }
 
 /**
@@ -18,7 +16,7 @@ export function packValue(value: unknown): Uint8Array {
  * them past the frame copy them into plain Uint8Arrays (see codec.ts).
  */
 export function unpackValue(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  return unpack(bytes);
 }
 
 /**
