@@ -89,6 +89,10 @@ export function leaderKillSuite(target: Target, options: { skip?: string | false
       assert.ok(recorder.count('ok', 'put') + recorder.count('ok', 'cas') > 20, `too few writes completed:\n${history.slice(0, 2000)}`);
       assert.ok(recorder.count('ok', 'get') > 20, 'too few reads completed');
       const { verdict, report } = checkEtcdHistory(history);
+      process.stdout.write(
+        `# leader kill (${target}): ${recorder.count('ok', 'put')} puts, ${recorder.count('ok', 'cas')} cas, ` +
+          `${recorder.count('ok', 'get')} gets ok; ${recorder.count('info', 'put') + recorder.count('info', 'cas')} writes of unknown outcome; verdict ${verdict}\n`,
+      );
       if (verdict !== 'linearizable') {
         const file = join(mkdtempSync(join(tmpdir(), 'leader-kill-')), 'history.jsonl');
         writeFileSync(file, history);
