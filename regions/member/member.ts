@@ -39,6 +39,8 @@ import type { Storage } from '../../src/raft/storage.js';
 import { assert } from '../../src/util/assert.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { WatchHub } from '../../src/watch/types.js';
+import { AutoCompactor } from './auto_compaction.js';
+import type { AutoCompaction } from '../../src/cli/flags.js';
 import { Applier, type ApplyOutcome, type MemberDirectory, type ReplicatedLeases } from './apply.js';
 import { decodeRequest, encodeRequest, type RaftRequest } from './requests.js';
 
@@ -98,6 +100,8 @@ export interface MemberOptions {
   clock: () => number;
   rand: Rand;
   requestTimeoutMs?: number;
+  /** --auto-compaction-mode/-retention; undefined or zero retention = off. */
+  autoCompaction?: AutoCompaction;
   /** Observers for metrics. */
   hooks?: MemberHooks;
 }
@@ -144,6 +148,7 @@ export class EtcdMember implements EtcdBackend {
   private isLeader = false;
   private revoking = new Set<bigint>();
   private lastLeaseCheck = 0;
+  private readonly compactor: AutoCompactor | undefined;
 
   constructor(opts: MemberOptions) {
     this.o = opts;
@@ -154,6 +159,7 @@ export class EtcdMember implements EtcdBackend {
         return opts.leaderLeases.exists(id) ? opts.leaderLeases.timeToLive(id, opts.clock(), false).grantedTtl : 0;
       },
     });
+    this.compactor = opts.autoCompaction ? new AutoCompactor(opts.autoCompaction) : undefined;
     this.ridPrefix = `${opts.memberId.toString(16)}-${opts.clock().toString(36)}`;
     const electionTicks = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
     this.node = new RawNode({
@@ -235,6 +241,7 @@ export class EtcdMember implements EtcdBackend {
     if (this.stopped) return;
     this.node.tick();
     this.maybeExpireLeases();
+    this.maybeAutoCompact();
     this.retryStaleReadRounds();
     this.schedule();
   }
@@ -321,7 +328,10 @@ export class EtcdMember implements EtcdBackend {
   private onSoftState(lead: NodeId, isLeader: boolean): void {
     const hadLeader = this.leaderKnown;
     this.leaderKnown = lead !== 0;
-    if (isLeader && !this.isLeader) this.o.leaderLeases.promote(this.o.clock());
+    if (isLeader && !this.isLeader) {
+      this.o.leaderLeases.promote(this.o.clock());
+      this.compactor?.reset();
+    }
     if (!isLeader && this.isLeader) this.o.leaderLeases.demote();
     this.isLeader = isLeader;
     if (hadLeader !== this.leaderKnown || isLeader) this.o.hooks?.leaderChanged?.(this.leaderKnown, isLeader);
@@ -441,6 +451,16 @@ export class EtcdMember implements EtcdBackend {
         this.revoking.delete(id);
       });
     }
+  }
+
+  private maybeAutoCompact(): void {
+    if (!this.isLeader || !this.compactor) return;
+    const kv = this.o.kv;
+    const rev = this.compactor.due(this.o.clock(), kv.currentRevision(), kv.compactRevision());
+    if (rev === undefined) return;
+    this.propose({ op: 'compact', req: { revision: rev, physical: false } }).catch(() => {
+      // A compaction that lost a race (already compacted) or a leader change: the next check retries.
+    });
   }
 
   // -------------------------------------------------------------------------------------------

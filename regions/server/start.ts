@@ -114,6 +114,7 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     leaderLeases: lessor,
     watchHub: hub,
     directory: directoryOf(engine),
+    autoCompaction: cfg.autoCompaction,
     clientURLs: cfg.advertiseClientUrls.map(String),
     clock,
     rand: new Prng(seed),
