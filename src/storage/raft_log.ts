@@ -11,7 +11,7 @@
 // (the application decides), and term(firstIndex - 1) must always answer.
 
 import { CompactedError, SnapOutOfDateError, UnavailableError } from '../raft/errors.js';
-import { limitSize } from '../raft/storage.js';
+import { cloneConfState, limitSize } from '../raft/storage.js';
 import {
   emptyConfState,
   entrySize,
@@ -319,14 +319,4 @@ function u64(n: number): Uint8Array {
   const b = new Uint8Array(8);
   writeU64(b, 0, n);
   return b;
-}
-
-function cloneConfState(cs: ConfState): ConfState {
-  return {
-    voters: [...cs.voters],
-    learners: [...cs.learners],
-    votersOutgoing: [...cs.votersOutgoing],
-    learnersNext: [...cs.learnersNext],
-    autoLeave: cs.autoLeave,
-  };
 }
