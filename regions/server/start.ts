@@ -63,7 +63,7 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
   const self = peers.find((p) => p.name === cfg.name)!;
 
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const engine = openEngine({ path: join(cfg.dataDir, 'member'), noSync: cfg.unsafeNoFsync });
+  const engine = openEngine({ path: join(cfg.dataDir, 'member'), noSync: cfg.unsafeNoFsync, flushDelayMs: cfg.flushDelayMs });
   const raftStore = new RaftLogStore(engine, groupId);
   if (raftStore.lastIndex() === 0 && raftStore.snapshot().metadata.index === 0) {
     // A new member: every member of the initial cluster starts from the same point, a snapshot

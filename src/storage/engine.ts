@@ -14,6 +14,11 @@ export interface EngineOptions {
   path: string;
   /** Skip fsync: commits survive a process crash, not a machine crash. Tests and benchmarks only. */
   noSync?: boolean;
+  /**
+   * Blocks this long after every commit, on top of the real fsync: emulates a slower disk for
+   * benchmarks (this machine's disk acknowledges fsync in ~50 us, a real SSD takes ~1 ms).
+   */
+  flushDelayMs?: number;
   /** Initial map size; lmdb-js grows the map on demand, so this is a hint. */
   mapSizeBytes?: number;
   /** Named tables the environment can hold. */
@@ -33,6 +38,8 @@ export class Engine {
   private closed = false;
   private seq = 0;
   private rollbacks = 0;
+  private readonly flushDelayMs: number;
+  private readonly delayCell = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(opts: EngineOptions) {
     this.env = new LmdbEnv({
@@ -41,6 +48,7 @@ export class Engine {
       ...(opts.mapSizeBytes === undefined ? {} : { mapSizeBytes: opts.mapSizeBytes }),
       dbsMax: opts.tablesMax ?? 64,
     });
+    this.flushDelayMs = opts.flushDelayMs ?? 0;
   }
 
   /** The largest LMDB key this environment takes (lmdb-js maxKeySize; 1978 with 4 KiB pages). */
@@ -64,6 +72,8 @@ export class Engine {
         assert(!(r instanceof Promise), 'engine.write callbacks must be synchronous');
         return r;
       });
+      // The commit blocks as a slower fsync would (the emulated disk holds up the thread).
+      if (this.flushDelayMs > 0) Atomics.wait(this.delayCell, 0, 0, this.flushDelayMs);
       return result;
     } catch (e) {
       this.rollbacks++;

@@ -51,6 +51,7 @@ test('no flags give etcd\'s defaults, with the data dir named .flotilla', () => 
     maxTxnOps: 128,
     autoCompaction: { mode: 'periodic', retentionMs: 0 },
     unsafeNoFsync: false,
+    flushDelayMs: 0,
     tls: undefined,
     logLevel: 'info',
   });
@@ -351,4 +352,9 @@ test('the help text lists every flag with its default', () => {
   for (const f of memberFlags) assert.ok(help.includes(`  --${f.name} '${f.default}'`), f.name);
   assert.match(help, /--data-dir '\$\{name\}\.flotilla'/);
   assert.match(help, /ETCD_NAME/);
+});
+
+test('--experimental-flush-delay-ms takes whole milliseconds', () => {
+  assert.equal(config(['--experimental-flush-delay-ms', '2']).flushDelayMs, 2);
+  assert.match(error(['--experimental-flush-delay-ms=-1']), /invalid value "-1" for flag --experimental-flush-delay-ms/);
 });

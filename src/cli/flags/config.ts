@@ -96,6 +96,7 @@ function build(raw: ReadonlyMap<string, RawValue>): MemberConfig {
     maxTxnOps: num('max-txn-ops'),
     autoCompaction: autoCompaction(str('auto-compaction-mode'), str('auto-compaction-retention')),
     unsafeNoFsync: bool('unsafe-no-fsync'),
+    flushDelayMs: num('experimental-flush-delay-ms'),
     tls,
     logLevel: str('log-level') as LogLevel,
   };

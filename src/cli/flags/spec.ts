@@ -9,7 +9,7 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** As etcd's help shows it; the parsed default comes from the same text. */
   default: string;
-  section: 'Member' | 'Clustering' | 'Security' | 'Logging' | 'Unsafe feature';
+  section: 'Member' | 'Clustering' | 'Security' | 'Logging' | 'Unsafe feature' | 'Experimental feature';
   help: string;
 }
 
@@ -37,6 +37,7 @@ export const memberFlags: readonly FlagSpec[] = [
   { name: 'trusted-ca-file', kind: 'string', default: '', section: 'Security', help: 'Path to the client server TLS trusted CA cert file.' },
   { name: 'log-level', kind: 'choice', choices: ['debug', 'info', 'warn', 'error'], default: 'info', section: 'Logging', help: 'Configures log level. Only supports debug, info, warn, error.' },
   { name: 'unsafe-no-fsync', kind: 'bool', default: 'false', section: 'Unsafe feature', help: 'Disables fsync, unsafe, will cause data loss.' },
+  { name: 'experimental-flush-delay-ms', kind: 'uint', default: '0', section: 'Experimental feature', help: 'Flotilla only: waits this many milliseconds after every durable commit, to emulate a slower disk in benchmarks.' },
 ];
 
 /**

@@ -49,6 +49,8 @@ export interface MemberConfig {
   maxTxnOps: number;
   autoCompaction: AutoCompaction;
   unsafeNoFsync: boolean;
+  /** Extra wait after each durable commit (experiments: emulates a slower disk); 0 = none. */
+  flushDelayMs: number;
   /** Set when --cert-file and --key-file are; https client URLs need it. */
   tls: ClientTls | undefined;
   logLevel: LogLevel;
