@@ -2,13 +2,21 @@
 // main thread. It implements the EtcdBackend the API layer calls.
 //
 // The Ready loop (handleReady), once per event-loop turn in which anything happened:
-//   1. one storage write transaction: append entries, hard state, snapshot; apply committed
-//      entries to MVCC and the lessor; record the applied index; commit with fsync;
+//   1. one storage write transaction: install a snapshot from the leader, append entries, hard
+//      state; apply committed entries to MVCC and the lessor; record the applied index; every
+//      --snapshot-count applied entries, compact the Raft log (keeping catch-up entries behind);
+//      commit with fsync;
 //   2. send the messages (after the fsync: nothing is acknowledged before it is durable);
 //   3. answer the proposals applied here, publish watch events, release reads;
 //   4. advance.
 // Every proposal and read arriving in one turn shares one Ready, one fsync and one ReadIndex
 // round: that is the batching.
+//
+// Snapshots: the Raft log keeps no copy of the state machine. When a follower needs entries the
+// log no longer has, the leader captures the state tables as of its applied index (one read of
+// the last committed state) and sends that image; the follower installs it in one write with
+// the snapshot's Raft metadata, then reloads what it keeps in memory (MVCC counters, leases,
+// watchers). A restart needs nothing of this: the tables and the applied index are on disk.
 
 import type {
   AlarmMember,
@@ -34,9 +42,19 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../../src/mvcc/types.js';
-import { ProposalDroppedError, RawNode, type Entry, type Index, type Message, type NodeId, type Ready } from '../../src/raft/index.js';
+import {
+  ProposalDroppedError,
+  RawNode,
+  type ConfState,
+  type Entry,
+  type Index,
+  type Message,
+  type NodeId,
+  type Ready,
+  type Snapshot,
+  type Term,
+} from '../../src/raft/index.js';
 import type { Storage } from '../../src/raft/storage.js';
-import { assert } from '../../src/util/assert.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { WatchHub } from '../../src/watch/types.js';
 import { AutoCompactor } from './auto_compaction.js';
@@ -47,6 +65,11 @@ import { decodeRequest, encodeRequest, type RaftRequest } from './requests.js';
 /** The raft log store as the member uses it: the core's Storage plus writes inside a transaction. */
 export interface MemberRaftStore extends Storage {
   append(entries: Entry[]): void;
+  /** Replaces the log with a snapshot's point (the image itself is installed separately). */
+  applySnapshot(snap: Snapshot): void;
+  /** Drops entries up to and including index. */
+  compact(index: Index): void;
+  confState(): ConfState;
   setHardState(hs: { term: number; vote: number; commit: number }): void;
   setApplied(index: number): void;
   applied(): number;
@@ -63,6 +86,16 @@ export interface LeaderLeases {
   timeToLive(id: bigint, now: number, keys: boolean): LeaseTimeToLiveResult;
   leases(): bigint[];
   exists(id: bigint): boolean;
+}
+
+/** The state machine's tables as one image, for Raft snapshots. */
+export interface StateImage {
+  /** The image of the last committed state (outside a write). */
+  capture(): Uint8Array;
+  /** Replaces the state with an image; inside the write that records the snapshot. */
+  install(image: Uint8Array): void;
+  /** After the install committed: reload what is kept in memory. */
+  installed(): void;
 }
 
 export interface PeerInfo {
@@ -88,6 +121,11 @@ export interface MemberOptions {
   write(fn: () => void): void;
   dbSize(): { total: number; inUse: number };
   raftStore: MemberRaftStore;
+  stateImage: StateImage;
+  /** Applied entries between two Raft log compactions (etcd's --snapshot-count). */
+  snapshotCount: number;
+  /** Entries kept behind a compaction, so a follower slightly behind needs no snapshot. */
+  snapshotCatchUpEntries: number;
   kv: KvStore;
   replicatedLeases: ReplicatedLeases;
   leaderLeases: LeaderLeases;
@@ -112,6 +150,10 @@ export interface MemberHooks {
   applied?(n: number): void;
   proposalFailed?(): void;
   fsync?(seconds: number): void;
+  /** A snapshot went to a follower (member ID), delivered or not. */
+  snapshotSent?(to: bigint, ok: boolean): void;
+  /** A snapshot from the leader (member ID, 0 if unknown) was installed. */
+  snapshotInstalled?(from: bigint, index: number): void;
 }
 
 interface Waiter {
@@ -149,6 +191,10 @@ export class EtcdMember implements EtcdBackend {
   private revoking = new Set<bigint>();
   private lastLeaseCheck = 0;
   private readonly compactor: AutoCompactor | undefined;
+  /** Applied index at the last Raft log compaction (or start). */
+  private compactedAt: number;
+  /** The last image sent to a follower, reused while the applied index has not moved. */
+  private lastSnapshot: Snapshot | undefined;
 
   constructor(opts: MemberOptions) {
     this.o = opts;
@@ -162,10 +208,20 @@ export class EtcdMember implements EtcdBackend {
     this.compactor = opts.autoCompaction ? new AutoCompactor(opts.autoCompaction) : undefined;
     this.ridPrefix = `${opts.memberId.toString(16)}-${opts.clock().toString(36)}`;
     const electionTicks = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
+    this.compactedAt = opts.raftStore.applied();
+    const store = opts.raftStore;
+    const storage: Storage = {
+      initialState: () => store.initialState(),
+      entries: (lo, hi, maxBytes) => store.entries(lo, hi, maxBytes),
+      term: (i) => store.term(i),
+      lastIndex: () => store.lastIndex(),
+      firstIndex: () => store.firstIndex(),
+      snapshot: () => this.snapshotForFollower(),
+    };
     this.node = new RawNode({
       id: opts.raftId,
       group: 1,
-      storage: opts.raftStore,
+      storage,
       applied: opts.raftStore.applied() as Index,
       electionTicks,
       heartbeatTicks: 1,
@@ -233,6 +289,9 @@ export class EtcdMember implements EtcdBackend {
   }
 
   reportSnapshot(raftId: NodeId, ok: boolean): void {
+    this.lastSnapshot = undefined;
+    const to = this.o.peers.find((p) => p.raftId === raftId);
+    if (to) this.o.hooks?.snapshotSent?.(to.memberId, ok);
     this.node.reportSnapshot(raftId, ok);
     this.schedule();
   }
@@ -270,11 +329,18 @@ export class EtcdMember implements EtcdBackend {
     const outcomes: Array<{ rid: string; outcome: ApplyOutcome }> = [];
     let applied = 0;
     const t0 = process.hrtime.bigint();
-    const mustWrite = rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0;
+    const snap = rd.snapshot;
+    const mustWrite = rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0 || snap !== undefined;
     if (mustWrite) this.o.write(() => {
+      if (snap) {
+        // The image goes into the state tables; the log keeps only the snapshot's point.
+        this.o.raftStore.applySnapshot({ metadata: snap.metadata, data: new Uint8Array(0) });
+        this.o.stateImage.install(snap.data);
+        this.o.raftStore.setApplied(snap.metadata.index);
+        this.compactedAt = snap.metadata.index;
+      }
       if (rd.entries.length > 0) this.o.raftStore.append(rd.entries);
       if (rd.hardState) this.o.raftStore.setHardState(rd.hardState);
-      assert(rd.snapshot === undefined, 'snapshot install is not supported by this member yet');
       for (const e of rd.committedEntries) {
         applied = e.index;
         if (e.type !== 'normal' || e.data.length === 0) continue;
@@ -283,9 +349,17 @@ export class EtcdMember implements EtcdBackend {
         if (this.waiters.has(env.rid)) outcomes.push({ rid: env.rid, outcome });
         if (env.r.op === 'leaseRevoke') this.revoking.delete(env.r.id);
       }
-      if (applied > 0) this.o.raftStore.setApplied(applied);
+      if (applied > 0) {
+        this.o.raftStore.setApplied(applied);
+        this.maybeCompactLog(applied);
+      }
     });
     if (mustWrite) this.o.hooks?.fsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (snap) {
+      this.o.stateImage.installed();
+      const from = this.o.peers.find((p) => p.raftId === this.node.raft.lead);
+      this.o.hooks?.snapshotInstalled?.(from?.memberId ?? 0n, snap.metadata.index);
+    }
     // Durable: now the messages may go out.
     if (rd.messages.length > 0) this.sendMessages(rd.messages);
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.role === 'leader');
@@ -341,6 +415,30 @@ export class EtcdMember implements EtcdBackend {
       this.readRounds.clear();
       this.readRoundStarted.clear();
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Raft log compaction and snapshots.
+
+  /** Inside the Ready's write: every snapshotCount applied entries, drop the log behind them. */
+  private maybeCompactLog(applied: number): void {
+    if (applied - this.compactedAt < this.o.snapshotCount) return;
+    this.compactedAt = applied;
+    const upTo = applied - this.o.snapshotCatchUpEntries;
+    if (upTo >= this.o.raftStore.firstIndex()) this.o.raftStore.compact(upTo as Index);
+  }
+
+  /**
+   * The snapshot the core sends a follower the log cannot serve: the state as of the applied
+   * index (everything applied is committed in storage, so the image and the index agree).
+   */
+  private snapshotForFollower(): Snapshot {
+    const store = this.o.raftStore;
+    const index = store.applied();
+    if (this.lastSnapshot?.metadata.index === index) return this.lastSnapshot;
+    const metadata = { index: index as Index, term: store.term(index as Index) as Term, confState: store.confState() };
+    this.lastSnapshot = { metadata, data: this.o.stateImage.capture() };
+    return this.lastSnapshot;
   }
 
   // -------------------------------------------------------------------------------------------

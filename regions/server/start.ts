@@ -11,7 +11,7 @@ import { listenAddressOf, type MemberConfig } from '../../src/cli/flags.js';
 import { Lessor, minLeaseTtlSeconds, type LeaseRecord, type LeaseTable } from '../../src/lease/index.js';
 import { MvccStore } from '../../src/mvcc/index.js';
 import type { ConfState, Index, NodeId, Term } from '../../src/raft/index.js';
-import { openEngine, RaftLogStore, type Engine } from '../../src/storage/index.js';
+import { captureTables, installTables, openEngine, RaftLogStore, type Engine } from '../../src/storage/index.js';
 import { peerAddressOf, Transport } from '../../src/transport/index.js';
 import { Prng } from '../../src/util/prng.js';
 import { realScheduler, WatchHub } from '../../src/watch/index.js';
@@ -24,9 +24,11 @@ export interface RunningMember {
 }
 
 const groupId = 1;
+const leaseTableName = 'lease';
+const membersTableName = 'members';
 
 function leaseTableOf(engine: Engine): LeaseTable {
-  const t = engine.table<LeaseRecord>('lease', { keys: 'string' });
+  const t = engine.table<LeaseRecord>(leaseTableName, { keys: 'string' });
   return {
     get: (id) => t.get(id.toString()),
     put: (r) => t.put(r.id.toString(), r),
@@ -36,7 +38,7 @@ function leaseTableOf(engine: Engine): LeaseTable {
 }
 
 function directoryOf(engine: Engine): MemberDirectory & { clientURLsOf(memberId: bigint): string[] | undefined } {
-  const t = engine.table<{ name: string; clientURLs: string[] }>('members', { keys: 'string' });
+  const t = engine.table<{ name: string; clientURLs: string[] }>(membersTableName, { keys: 'string' });
   return {
     publish: (memberId, name, clientURLs) => t.put(memberId.toString(), { name, clientURLs }),
     clientURLsOf: (memberId) => t.get(memberId.toString())?.clientURLs,
@@ -97,6 +99,18 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     fragmentBytesMax: cfg.maxRequestBytes,
     batchEventsMax: 1000,
   });
+  // The state machine is every table but the Raft log's: what a snapshot carries.
+  const stateTables = [...kv.tables, engine.binaryTable(leaseTableName), engine.binaryTable(membersTableName)];
+  const stateImage = {
+    capture: () => captureTables(stateTables),
+    install: (image: Uint8Array) => void installTables(stateTables, image),
+    installed: () => {
+      kv.reload();
+      const { orphans } = lessor.reload(kv.leasedKeys(), clock());
+      if (orphans > 0) log(`flotilla: ${orphans} keys of the installed snapshot name leases it does not hold`);
+      hub.restore(kv.currentRevision());
+    },
+  };
   const metrics = new ServerMetrics();
   const seed = Number(process.hrtime.bigint() % 0xffffffffn);
   const member = new EtcdMember({
@@ -109,6 +123,9 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     write: (fn) => engine.write(fn),
     dbSize: () => ({ total: engine.sizeBytes(), inUse: engine.sizeInUseBytes() }),
     raftStore,
+    stateImage,
+    snapshotCount: cfg.snapshotCount,
+    snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
     kv,
     replicatedLeases: lessor,
     leaderLeases: lessor,
@@ -186,6 +203,12 @@ function memberHooks(m: ServerMetrics, member: () => EtcdMember): MemberHooks {
     },
     proposalFailed() {
       m.proposalFailed();
+    },
+    snapshotSent(to, ok) {
+      m.snapshotSent(to.toString(16), ok);
+    },
+    snapshotInstalled(from) {
+      m.snapshotReceived(from.toString(16));
     },
     fsync(seconds) {
       m.observeWalFsync(seconds);

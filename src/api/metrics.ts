@@ -41,6 +41,9 @@ export class ServerMetrics implements ApiMetrics {
   private readonly grpcSent: prom.Counter;
   private readonly grpcStartedTotal: prom.Counter;
   private readonly grpcHandledTotal: prom.Counter;
+  private readonly snapshotSendSuccess: prom.Counter;
+  private readonly snapshotSendFailures: prom.Counter;
+  private readonly snapshotReceiveSuccess: prom.Counter;
 
   constructor(opts: ServerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -79,6 +82,9 @@ export class ServerMetrics implements ApiMetrics {
       'Total number of RPCs completed on the server, regardless of success or failure.',
       [...grpcLabels, 'grpc_code'],
     );
+    this.snapshotSendSuccess = counter('etcd_network_snapshot_send_success', 'Total number of successful snapshot sends', ['To']);
+    this.snapshotSendFailures = counter('etcd_network_snapshot_send_failures', 'Total number of snapshot send failures', ['To']);
+    this.snapshotReceiveSuccess = counter('etcd_network_snapshot_receive_success', 'Total number of successful snapshot receives', ['From']);
     gauge('etcd_server_version', 'Which version is running. 1 for \'server_version\' label with current version.', [
       'server_version',
     ])
@@ -119,6 +125,14 @@ export class ServerMetrics implements ApiMetrics {
   setDbSize(totalBytes: number, inUseBytes: number): void {
     this.dbTotalSizeBytes.set(totalBytes);
     this.dbTotalSizeInUseBytes.set(inUseBytes);
+  }
+  /** A snapshot went to member `to` (hex ID), delivered or not. */
+  snapshotSent(to: string, ok: boolean): void {
+    (ok ? this.snapshotSendSuccess : this.snapshotSendFailures).labels(to).inc();
+  }
+  /** A snapshot from member `from` (hex ID) was installed. */
+  snapshotReceived(from: string): void {
+    this.snapshotReceiveSuccess.labels(from).inc();
   }
   setKeysTotal(count: number): void {
     this.keysTotal.set(count);

@@ -61,6 +61,18 @@ export class Lessor implements LeaseHooks {
     return this.registry.restoreKeys(leased);
   }
 
+  /**
+   * The lease table was replaced (a Raft snapshot was installed): reread it and attach `leased`.
+   * A leader never installs a snapshot; deadlines of leases that are gone are dropped.
+   */
+  reload(leased: Iterable<{ key: Uint8Array; lease: bigint }>, now: number): { orphans: number } {
+    this.registry.load();
+    const wasPrimary = this.deadlines.isPrimary;
+    this.deadlines.demote();
+    if (wasPrimary) this.deadlines.promote(now, this.registry.entries());
+    return this.registry.restoreKeys(leased);
+  }
+
   exists(id: bigint): boolean {
     return this.registry.exists(id);
   }

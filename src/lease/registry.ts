@@ -41,7 +41,13 @@ export class LeaseRegistry implements LeaseHooks {
     assert(opts.minTtlSeconds >= 1, 'LeaseRegistry: minTtlSeconds must be >= 1');
     this.table = opts.table;
     this.minTtlSeconds = opts.minTtlSeconds;
-    for (const r of opts.table.all()) this.byId.set(r.id, { id: r.id, ttl: r.ttl, keys: new Set() });
+    this.load();
+  }
+
+  /** Rereads the leases from the table, with no keys attached (restoreKeys attaches them). */
+  load(): void {
+    this.byId.clear();
+    for (const r of this.table.all()) this.byId.set(r.id, { id: r.id, ttl: r.ttl, keys: new Set() });
   }
 
   /**

@@ -46,6 +46,11 @@ export class Keyspace {
     assert(inlineBytesMax >= 1, 'inlineBytesMax must be positive');
   }
 
+  /** The table the index lives in. */
+  get table(): BinaryTable {
+    return this.index;
+  }
+
   isLong(key: Uint8Array): boolean {
     return key.length > this.inlineBytesMax;
   }

@@ -189,6 +189,26 @@ export class MvccStore implements KvStore {
     return this.engine.inWrite() ? run() : this.engine.write(run);
   }
 
+  /** Every table the store keeps its state in (for an image of the state machine). */
+  get tables(): BinaryTable[] {
+    return [this.meta.binary, this.history, this.revs, this.keyspace.table];
+  }
+
+  /**
+   * The tables were replaced underneath (a Raft snapshot was installed, its write committed):
+   * reread the counters; events not yet drained belong to the replaced state and are dropped.
+   */
+  reload(): void {
+    const stored = this.meta.get(stateKey);
+    assert(stored !== undefined, 'mvcc state missing after a snapshot install');
+    assert(stored.inlineKeyBytesMax === this.keyspace.inlineBytesMax, `installed mvcc state has inlineKeyBytesMax ${stored.inlineKeyBytesMax}, this store ${this.keyspace.inlineBytesMax}`);
+    const { inlineKeyBytesMax: _inline, ...state } = stored;
+    Object.assign(this.state, state);
+    this.events = [];
+    this.eventsSeq = -1;
+    this.eventsMark = 0;
+  }
+
   private saveState(): void {
     this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: this.keyspace.inlineBytesMax });
   }

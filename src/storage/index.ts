@@ -3,3 +3,4 @@ export { Engine, openEngine, type EngineOptions, type TableOptions } from './eng
 export { BinaryTable, Table, type RangeOptions, type TableKey } from './table.js';
 export { RaftLogStore } from './raft_log.js';
 export { compareBytes, concatBytes, readU32, readU64, writeU32, writeU64 } from './keys.js';
+export { captureTables, installTables, ImageError } from './image.js';

@@ -89,6 +89,11 @@ export class Table<K extends TableKey, V> {
     return this.raw.name;
   }
 
+  /** The table underneath, bytes in and out. */
+  get binary(): BinaryTable {
+    return this.raw;
+  }
+
   private k(key: K): Uint8Array {
     if (typeof key === 'string') {
       assert(this.stringKeys, `table ${this.name} has binary keys`);

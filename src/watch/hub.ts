@@ -125,6 +125,20 @@ export class WatchHub implements WatchHubContract {
     }
   }
 
+  /**
+   * The store jumped to `revision` without publishing (a Raft snapshot was installed): every
+   * synced watcher reads the revisions it missed from the new store's history, like a watcher
+   * that fell behind; one whose next revision was compacted away is cancelled with it, as etcd's
+   * watchable store does after a restore.
+   */
+  restore(revision: number): void {
+    assert(revision >= this.published, `watch restore: revision ${revision} before ${this.published}`);
+    const from = this.published + 1;
+    for (const w of this.synced.all()) this.demote(w, Math.max(w.minRev, from));
+    this.published = revision;
+    this.scheduleSync();
+  }
+
   // ---- Watchers coming and going.
 
   private register(w: Watcher, synced: boolean): void {

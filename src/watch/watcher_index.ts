@@ -55,6 +55,14 @@ export class WatcherIndex {
     this.count--;
   }
 
+  /** Every watcher, as a list (safe to change the index while walking it). */
+  all(): Watcher[] {
+    const out: Watcher[] = [];
+    for (const set of this.byKey.values()) for (const w of set) out.push(w);
+    for (const g of this.groups.values()) for (const w of g.watchers) out.push(w);
+    return out;
+  }
+
   /** Calls fn for every watcher whose range holds key k (latin1). */
   match(k: string, fn: (w: Watcher) => void): void {
     const set = this.byKey.get(k);

@@ -52,6 +52,7 @@ test('no flags give etcd\'s defaults, with the data dir named .flotilla', () => 
     autoCompaction: { mode: 'periodic', retentionMs: 0 },
     unsafeNoFsync: false,
     flushDelayMs: 0,
+    snapshotCatchUpEntries: 5000,
     tls: undefined,
     logLevel: 'info',
   });

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   readonly members?: 1 | 3;
   /** Milliseconds to wait for every member to answer /health. Default 30 000. */
   readonly startTimeoutMs?: number;
+  /** More flags for every member, after etcd's member flags (the same for etcd and Flotilla). */
+  readonly extraFlags?: readonly string[];
 }
 
 export interface Member {
@@ -50,6 +52,8 @@ export interface Cluster {
   restart(i: number): Promise<void>;
   /** True while member `i`'s process runs. */
   running(i: number): boolean;
+  /** The process ID of member `i` while it runs (for CPU and memory sampling), else undefined. */
+  pid(i: number): number | undefined;
   /** The last lines member `i` printed, for failure messages. */
   logs(i: number): string;
   /** Kills every member (SIGKILL) and removes the data dirs. Safe to call twice. */
@@ -213,7 +217,7 @@ export async function startCluster(target: Target, options: ClusterOptions = {})
       peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
       dataDir: join(root, `m${i}.data`),
     }));
-    const cluster = new LocalCluster(target, members, root, startTimeoutMs);
+    const cluster = new LocalCluster(target, members, root, startTimeoutMs, options.extraFlags ?? []);
     try {
       for (let i = 0; i < n; i++) cluster.spawnMember(i);
       await Promise.all(members.map((_, i) => cluster.waitHealthy(i)));
@@ -237,6 +241,7 @@ class LocalCluster implements Cluster {
     readonly members: readonly Member[],
     private readonly root: string,
     private readonly startTimeoutMs: number,
+    private readonly extraFlags: readonly string[] = [],
   ) {
     this.procs = members.map(() => undefined);
   }
@@ -253,7 +258,8 @@ class LocalCluster implements Cluster {
 
   spawnMember(i: number): void {
     const { file, args } = command(this.target);
-    this.procs[i] = new Proc(file, [...args, ...memberFlags(this.members[i]!, this.members)], cleanEnv());
+    const flags = [...memberFlags(this.members[i]!, this.members), ...this.extraFlags];
+    this.procs[i] = new Proc(file, [...args, ...flags], cleanEnv());
   }
 
   async waitHealthy(i: number): Promise<void> {
@@ -275,6 +281,10 @@ class LocalCluster implements Cluster {
   running(i: number): boolean {
     const p = this.procs[i];
     return p !== undefined && !p.exitedAlready;
+  }
+
+  pid(i: number): number | undefined {
+    return this.running(i) ? this.procs[i]!.child.pid : undefined;
   }
 
   logs(i: number): string {

@@ -97,6 +97,7 @@ function build(raw: ReadonlyMap<string, RawValue>): MemberConfig {
     autoCompaction: autoCompaction(str('auto-compaction-mode'), str('auto-compaction-retention')),
     unsafeNoFsync: bool('unsafe-no-fsync'),
     flushDelayMs: num('experimental-flush-delay-ms'),
+    snapshotCatchUpEntries: num('experimental-snapshot-catchup-entries'),
     tls,
     logLevel: str('log-level') as LogLevel,
   };

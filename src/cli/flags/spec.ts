@@ -37,6 +37,7 @@ export const memberFlags: readonly FlagSpec[] = [
   { name: 'trusted-ca-file', kind: 'string', default: '', section: 'Security', help: 'Path to the client server TLS trusted CA cert file.' },
   { name: 'log-level', kind: 'choice', choices: ['debug', 'info', 'warn', 'error'], default: 'info', section: 'Logging', help: 'Configures log level. Only supports debug, info, warn, error.' },
   { name: 'unsafe-no-fsync', kind: 'bool', default: 'false', section: 'Unsafe feature', help: 'Disables fsync, unsafe, will cause data loss.' },
+  { name: 'experimental-snapshot-catchup-entries', kind: 'uint', default: '5000', section: 'Experimental feature', help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.' },
   { name: 'experimental-flush-delay-ms', kind: 'uint', default: '0', section: 'Experimental feature', help: 'Flotilla only: waits this many milliseconds after every durable commit, to emulate a slower disk in benchmarks.' },
 ];
 

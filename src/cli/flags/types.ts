@@ -51,6 +51,8 @@ export interface MemberConfig {
   unsafeNoFsync: boolean;
   /** Extra wait after each durable commit (experiments: emulates a slower disk); 0 = none. */
   flushDelayMs: number;
+  /** Entries kept behind a Raft log compaction for slow followers (etcd 3.5's flag; 5000). */
+  snapshotCatchUpEntries: number;
   /** Set when --cert-file and --key-file are; https client URLs need it. */
   tls: ClientTls | undefined;
   logLevel: LogLevel;
