@@ -6,9 +6,10 @@
 // results, not crashes: MVCC and the lessor throw EtcdError before changing anything, and the
 // proposer hands that error to its client. Every member reaches the same verdict.
 
+import type { AlarmMember, AlarmType } from '../../src/api/backend.js';
 import { EtcdError } from '../../src/mvcc/errors.js';
 import type { KvStore } from '../../src/mvcc/kv.js';
-import type { RequestOp } from '../../src/mvcc/types.js';
+import type { RequestOp, TxnRequest } from '../../src/mvcc/types.js';
 import { assertNever } from '../../src/util/assert.js';
 import type { RaftRequest } from './requests.js';
 
@@ -24,6 +25,18 @@ export interface MemberDirectory {
   publish(memberId: bigint, name: string, clientURLs: string[]): void;
 }
 
+/** The cluster's alarms, replicated: every member holds the same set. */
+export interface AlarmStore {
+  /** Raises the alarm (again) and returns it. */
+  activate(memberId: bigint, alarm: AlarmType): AlarmMember;
+  /** Clears the alarm; undefined if it was not raised. */
+  deactivate(memberId: bigint, alarm: AlarmType): AlarmMember | undefined;
+  /** Every raised alarm, by alarm type then member ID. */
+  list(): AlarmMember[];
+  /** True if any member raised this alarm. */
+  raised(alarm: AlarmType): boolean;
+}
+
 /** Keep-alives that came through the log: only the leader's deadlines move. */
 export interface LeaseRenewal {
   renewIfLeader(id: bigint): number;
@@ -37,6 +50,7 @@ export class Applier {
     private readonly leases: ReplicatedLeases,
     private readonly members: MemberDirectory,
     private readonly renewal: LeaseRenewal,
+    private readonly alarms: AlarmStore,
   ) {}
 
   apply(r: RaftRequest): ApplyOutcome {
@@ -49,6 +63,9 @@ export class Applier {
   }
 
   private applyOrThrow(r: RaftRequest): unknown {
+    // While NOSPACE is raised, as in etcd: nothing that could grow the database (deletes and
+    // compactions go on, so space can be reclaimed). The alarm is replicated: every member agrees.
+    if (this.alarms.raised('NOSPACE') && grows(r)) throw new EtcdError('NoSpace');
     switch (r.op) {
       case 'put':
         return this.kv.put(r.req);
@@ -77,8 +94,23 @@ export class Applier {
       case 'publish':
         this.members.publish(r.memberId, r.name, r.clientURLs);
         return {};
+      case 'alarm':
+        if (r.action === 'ACTIVATE') return [this.alarms.activate(r.memberId, r.alarm)];
+        return [this.alarms.deactivate(r.memberId, r.alarm)].filter((a) => a !== undefined);
       default:
         return assertNever(r, 'raft request');
     }
   }
+}
+
+/** Requests refused while NOSPACE is raised: puts, grants, and transactions that write. */
+function grows(r: RaftRequest): boolean {
+  return r.op === 'put' || r.op === 'leaseGrant' || (r.op === 'txn' && !isReadOnlyTxn(r.req));
+}
+
+/** A txn none of whose branches (nested ones included) writes. */
+export function isReadOnlyTxn(req: TxnRequest): boolean {
+  const ro = (ops: TxnRequest['success']): boolean =>
+    ops.every((op) => 'requestRange' in op || ('requestTxn' in op && isReadOnlyTxn(op.requestTxn)));
+  return ro(req.success) && ro(req.failure);
 }

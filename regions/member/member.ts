@@ -59,7 +59,7 @@ import type { Rand } from '../../src/util/prng.js';
 import type { WatchHub } from '../../src/watch/types.js';
 import { AutoCompactor } from './auto_compaction.js';
 import type { AutoCompaction } from '../../src/cli/flags.js';
-import { Applier, type ApplyOutcome, type MemberDirectory, type ReplicatedLeases } from './apply.js';
+import { Applier, isReadOnlyTxn, type AlarmStore, type ApplyOutcome, type MemberDirectory, type ReplicatedLeases } from './apply.js';
 import { decodeRequest, encodeRequest, type RaftRequest } from './requests.js';
 
 /** The raft log store as the member uses it: the core's Storage plus writes inside a transaction. */
@@ -132,6 +132,10 @@ export interface MemberOptions {
   watchHub: WatchHub & { publish(events: Event[], revision: number): void };
   /** Published member attributes (client URLs), stored with the rest of the state. */
   directory: MemberDirectory & { clientURLsOf(memberId: bigint): string[] | undefined };
+  /** The replicated alarms (a table of the state machine). */
+  alarms: AlarmStore;
+  /** --quota-backend-bytes: past it, writes fail with NoSpace and NOSPACE is raised; null = no quota. */
+  quotaBytes: number | null;
   /** This member's client URLs, published through the log at start. */
   clientURLs: string[];
   transport?: PeerTransport;
@@ -204,7 +208,7 @@ export class EtcdMember implements EtcdBackend {
         if (this.isLeader) return opts.leaderLeases.renew(id, opts.clock());
         return opts.leaderLeases.exists(id) ? opts.leaderLeases.timeToLive(id, opts.clock(), false).grantedTtl : 0;
       },
-    });
+    }, opts.alarms);
     this.compactor = opts.autoCompaction ? new AutoCompactor(opts.autoCompaction) : undefined;
     this.ridPrefix = `${opts.memberId.toString(16)}-${opts.clock().toString(36)}`;
     const electionTicks = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
@@ -562,6 +566,26 @@ export class EtcdMember implements EtcdBackend {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Space quota.
+
+  /**
+   * etcd's quota check, before proposing: a request that would take the database past the quota
+   * fails with NoSpace and raises NOSPACE for this member through the log; while NOSPACE is
+   * raised (by any member) such requests fail at once. The database size is the bytes of the
+   * pages LMDB uses (its file never shrinks: freed pages are reused, so the file size would keep
+   * the alarm up for ever).
+   */
+  private checkQuota(cost: number): void {
+    if (this.o.alarms.raised('NOSPACE')) throw new EtcdError('NoSpace');
+    if (this.o.quotaBytes === null || cost === 0) return;
+    if (this.o.dbSize().inUse + cost <= this.o.quotaBytes) return;
+    this.propose({ op: 'alarm', action: 'ACTIVATE', memberId: this.o.memberId, alarm: 'NOSPACE' }).catch(() => {
+      // The next write past the quota proposes it again.
+    });
+    throw new EtcdError('NoSpace');
+  }
+
+  // -------------------------------------------------------------------------------------------
   // EtcdBackend.
 
   header(revision?: number): ResponseHeader {
@@ -579,6 +603,7 @@ export class EtcdMember implements EtcdBackend {
   }
 
   put(req: PutRequest): Promise<PutResponse> {
+    this.checkQuota(kvOverheadBytes + req.key.length + req.value.length);
     return this.propose({ op: 'put', req });
   }
 
@@ -592,6 +617,7 @@ export class EtcdMember implements EtcdBackend {
       await this.linearizable();
       return this.o.kv.txn(req);
     }
+    this.checkQuota(costOfTxn(req));
     return this.propose({ op: 'txn', req });
   }
 
@@ -601,6 +627,7 @@ export class EtcdMember implements EtcdBackend {
 
   async leaseGrant(ttl: number, id: bigint): Promise<LeaseGrantResult> {
     if (ttl > maxLeaseTtlSeconds) throw new EtcdError('LeaseTTLTooLarge');
+    this.checkQuota(kvOverheadBytes);
     let leaseId = id;
     if (leaseId === 0n) {
       // Chosen before proposing, so applying stays deterministic: a random positive int64.
@@ -645,7 +672,7 @@ export class EtcdMember implements EtcdBackend {
       raftIndex: this.node.raft.raftLog.committed,
       raftTerm: st.hardState.term,
       raftAppliedIndex: st.applied,
-      errors: [],
+      errors: this.o.alarms.list().map((a) => `memberID:${a.memberId} alarm:${a.alarm} `),
       isLearner: this.node.raft.isLearner,
     };
   }
@@ -661,11 +688,12 @@ export class EtcdMember implements EtcdBackend {
   }
 
   async alarm(action: 'GET' | 'ACTIVATE' | 'DEACTIVATE', memberId: bigint, alarm: AlarmType): Promise<AlarmMember[]> {
-    // No alarm is ever raised yet (space quota and corruption checks come with maintenance).
-    void action;
-    void memberId;
-    void alarm;
-    return [];
+    if (action === 'GET') {
+      await this.linearizable();
+      // etcd: GET with alarm NONE lists every alarm, otherwise those of that type.
+      return this.o.alarms.list().filter((a) => alarm === 'NONE' || a.alarm === alarm);
+    }
+    return this.propose({ op: 'alarm', action, memberId, alarm });
   }
 
   async hash(): Promise<{ hash: number; revision: number }> {
@@ -697,8 +725,18 @@ export class EtcdMember implements EtcdBackend {
   }
 }
 
-function isReadOnlyTxn(req: TxnRequest): boolean {
-  const ro = (ops: TxnRequest['success']): boolean =>
-    ops.every((op) => 'requestRange' in op || ('requestTxn' in op && isReadOnlyTxn(op.requestTxn)));
-  return ro(req.success) && ro(req.failure);
+/** etcd's estimate of what a request adds to the database (etcdserver/quota.go): 256 bytes of overhead per key. */
+const kvOverheadBytes = 256;
+
+function costOfOps(ops: TxnRequest['success']): number {
+  let cost = 0;
+  for (const op of ops) {
+    if ('requestPut' in op) cost += kvOverheadBytes + op.requestPut.key.length + op.requestPut.value.length;
+    else if ('requestTxn' in op) cost += costOfTxn(op.requestTxn);
+  }
+  return cost;
+}
+
+function costOfTxn(req: TxnRequest): number {
+  return Math.max(costOfOps(req.success), costOfOps(req.failure));
 }

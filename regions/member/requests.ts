@@ -5,6 +5,7 @@
 // Everything nondeterministic is decided before proposing (a server-chosen lease ID, the
 // time a lease expired): applying an entry depends on nothing but the entry and the state.
 
+import type { AlarmType } from '../../src/api/backend.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../../src/mvcc/types.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 
@@ -18,7 +19,9 @@ export type RaftRequest =
   /** A keep-alive that reached a follower: the leader renews the lease when it applies this. */
   | { op: 'leaseKeepAlive'; id: bigint }
   /** A member announces its name and client URLs (etcd publishes member attributes the same way). */
-  | { op: 'publish'; memberId: bigint; name: string; clientURLs: string[] };
+  | { op: 'publish'; memberId: bigint; name: string; clientURLs: string[] }
+  /** Raises or clears an alarm (NOSPACE is raised by the member whose quota ran out). */
+  | { op: 'alarm'; action: 'ACTIVATE' | 'DEACTIVATE'; memberId: bigint; alarm: AlarmType };
 
 export interface RaftEnvelope {
   /** `${proposer member id}:${sequence}`; unique across members and restarts. */

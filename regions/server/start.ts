@@ -15,7 +15,8 @@ import { captureTables, installTables, openEngine, RaftLogStore, type Engine } f
 import { peerAddressOf, Transport } from '../../src/transport/index.js';
 import { Prng } from '../../src/util/prng.js';
 import { realScheduler, WatchHub } from '../../src/watch/index.js';
-import type { MemberDirectory } from '../member/apply.js';
+import type { AlarmType } from '../../src/api/backend.js';
+import type { AlarmStore, MemberDirectory } from '../member/apply.js';
 import { EtcdMember, type MemberHooks, type PeerInfo } from '../member/member.js';
 
 export interface RunningMember {
@@ -26,6 +27,7 @@ export interface RunningMember {
 const groupId = 1;
 const leaseTableName = 'lease';
 const membersTableName = 'members';
+const alarmsTableName = 'alarms';
 
 function leaseTableOf(engine: Engine): LeaseTable {
   const t = engine.table<LeaseRecord>(leaseTableName, { keys: 'string' });
@@ -42,6 +44,23 @@ function directoryOf(engine: Engine): MemberDirectory & { clientURLsOf(memberId:
   return {
     publish: (memberId, name, clientURLs) => t.put(memberId.toString(), { name, clientURLs }),
     clientURLsOf: (memberId) => t.get(memberId.toString())?.clientURLs,
+  };
+}
+
+/** Alarms keyed `${alarm}:${member ID, 20 digits}`: listing them in key order sorts them as etcd's GET. */
+function alarmsOf(engine: Engine): AlarmStore {
+  const t = engine.table<{ memberId: bigint; alarm: AlarmType }>(alarmsTableName, { keys: 'string' });
+  const key = (memberId: bigint, alarm: AlarmType) => `${alarm}:${memberId.toString().padStart(20, '0')}`;
+  return {
+    activate(memberId, alarm) {
+      t.put(key(memberId, alarm), { memberId, alarm });
+      return { memberId, alarm };
+    },
+    deactivate(memberId, alarm) {
+      return t.remove(key(memberId, alarm)) ? { memberId, alarm } : undefined;
+    },
+    list: () => [...t.range()].map((e) => e.value),
+    raised: (alarm) => !t.range({ start: `${alarm}:`, end: `${alarm};`, limit: 1 })[Symbol.iterator]().next().done,
   };
 }
 
@@ -100,7 +119,9 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     batchEventsMax: 1000,
   });
   // The state machine is every table but the Raft log's: what a snapshot carries.
-  const stateTables = [...kv.tables, engine.binaryTable(leaseTableName), engine.binaryTable(membersTableName)];
+  const alarms = alarmsOf(engine);
+  const stateTables = [leaseTableName, membersTableName, alarmsTableName].map((n) => engine.binaryTable(n));
+  stateTables.push(...kv.tables);
   const stateImage = {
     capture: () => captureTables(stateTables),
     install: (image: Uint8Array) => void installTables(stateTables, image),
@@ -131,6 +152,8 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     leaderLeases: lessor,
     watchHub: hub,
     directory: directoryOf(engine),
+    alarms,
+    quotaBytes: cfg.quotaBackendBytes,
     autoCompaction: cfg.autoCompaction,
     clientURLs: cfg.advertiseClientUrls.map(String),
     clock,

@@ -192,7 +192,11 @@ async function health(backend: EtcdBackend, res: ServerResponse): Promise<void> 
   } catch {
     healthy = false;
   }
-  send(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', `{"health":"${healthy}"}`);
+  if (healthy) return send(res, 200, 'text/plain; charset=utf-8', '{"health":"true"}');
+  // etcd answers an unhealthy member through Go's http.Error: a newline after the body, nosniff.
+  const body = '{"health":"false"}\n';
+  res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 async function metrics(m: ServerMetrics, res: ServerResponse): Promise<void> {
