@@ -1,0 +1,262 @@
+// The command line of `npm run bench`: options, presets and the help text.
+
+import { parseArgs } from 'node:util';
+import type { ClientKind } from './load.js';
+import { durabilityName, parseDurability, type Durability } from './targets.js';
+import { kvWorkloadNames, type KvWorkloadName } from './workloads.js';
+
+export const allWorkloads = [...kvWorkloadNames, 'watch', 'dataset'] as const;
+export type WorkloadName = (typeof allWorkloads)[number];
+
+export type Mode = { kind: 'compare' } | { kind: 'single'; target: 'etcd' | 'flotilla' } | { kind: 'endpoints'; endpoints: string[] };
+
+export interface Settings {
+  mode: Mode;
+  preset: 'full' | 'quick';
+  workloads: WorkloadName[];
+  clients: ClientKind[];
+  /** Concurrency of the headline table (every kv workload). */
+  concurrency: number[];
+  /** Workloads also run at every `sweepConcurrency` (empty: no sweep). */
+  sweepWorkloads: KvWorkloadName[];
+  sweepConcurrency: number[];
+  /** gRPC connections per run; 0: min(concurrency, 16). */
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  rounds: number;
+  /** Stop each timed run after this many requests (smoke tests); 0: no limit. */
+  requests: number;
+  members: (1 | 3)[];
+  durability: Durability[];
+  keys: number;
+  watchers: number[];
+  watchPutsPerS: number;
+  datasetKeys: number;
+  hotRevisions: number;
+  seed: number;
+  out: string | undefined;
+  charts: boolean;
+}
+
+interface Preset {
+  durationS: number;
+  warmupS: number;
+  rounds: number;
+  sweepWorkloads: KvWorkloadName[];
+  sweepConcurrency: number[];
+  datasetKeys: number;
+  hotRevisions: number;
+}
+
+const presets: Record<'full' | 'quick', Preset> = {
+  full: {
+    durationS: 10,
+    warmupS: 2,
+    rounds: 3,
+    sweepWorkloads: ['put-random', 'get-lin'],
+    sweepConcurrency: [1, 10, 100, 1000],
+    datasetKeys: 1_000_000,
+    hotRevisions: 100_000,
+  },
+  quick: {
+    durationS: 3,
+    warmupS: 1,
+    rounds: 2,
+    sweepWorkloads: [],
+    sweepConcurrency: [],
+    datasetKeys: 100_000,
+    hotRevisions: 10_000,
+  },
+};
+
+function presetText(name: 'full' | 'quick'): string {
+  const p = presets[name];
+  const sweep = p.sweepWorkloads.length > 0 ? `, ${p.sweepWorkloads.join(' and ')} also at c=${p.sweepConcurrency.join(',')}` : '';
+  return `${p.rounds} rounds of ${p.durationS} s after ${p.warmupS} s of warm-up, c=64${sweep}, dataset ${p.datasetKeys.toLocaleString('en-US')} keys`;
+}
+
+export const usage = `usage: npm run bench -- [options]
+
+Side-by-side benchmarks of Flotilla and real etcd: autocannon over etcd's JSON gateway and a gRPC
+load generator over etcd's native protocol. Prints a table (with a live progress bar on a
+terminal) and writes a Markdown report, a JSON file and SVG charts to bench/results/<date>-<mode>/.
+
+What to run against (default --compare):
+  --compare              start etcd and Flotilla with the same flags (fresh data dirs on loopback)
+                         and run every workload on both in alternation, A B A B ..., --rounds times
+  --target etcd|flotilla start one of them alone
+  --endpoints URLS       comma-separated client URLs of servers already running (no CPU/memory figures)
+
+Presets:
+  (default)              the full suite: ${presetText('full')}
+  --quick                a few seconds per workload: ${presetText('quick')}
+
+Workloads and clients:
+  --workloads LIST       comma-separated, default all: ${allWorkloads.join(', ')}
+  --clients LIST         http (autocannon, JSON gateway), grpc (our load generator); default both
+  --concurrency LIST     requests in flight, e.g. 1,10,100,1000 (default 64; replaces the sweep)
+  --connections N        gRPC connections per run (default min(concurrency, 16))
+  --duration S           seconds per timed run
+  --warmup S             seconds of unrecorded warm-up per workload and target
+  --rounds N             timed runs per workload and target; medians are reported
+  --requests N           stop each timed run after N requests (for smoke tests)
+  --keys N               size of the preloaded key space (default 100000)
+  --watchers LIST        watch fan-out sizes (default 1,100,1000,10000)
+  --watch-rate N         puts per second during watch fan-out (default 20)
+  --dataset N            keys the dataset workload loads (default 1000000; --quick 100000)
+  --hot-revisions N      revisions of one hot key written after the dataset (default 100000)
+
+Servers (with --compare or --target):
+  --members LIST         1, 3 or 1,3 (default 1,3)
+  --durability LIST      fsync (default), nofsync (--unsafe-no-fsync on both), delay:MS
+                         (Flotilla's --experimental-flush-delay-ms; etcd has no such flag, so
+                         Flotilla runs alone in that mode); e.g. fsync,nofsync,delay:1
+
+Output:
+  --out DIR              where to write the report (default bench/results/<date>-<mode>)
+  --no-charts            no SVG charts
+  --seed N               seed of every random choice (default 1)
+  --help                 this text`;
+
+export class UsageError extends Error {
+  readonly code = 'BENCH_USAGE';
+}
+
+function list(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function positiveInts(name: string, text: string): number[] {
+  const xs = list(text).map(Number);
+  if (xs.length === 0 || xs.some((x) => !Number.isSafeInteger(x) || x <= 0)) throw new UsageError(`--${name}: expected positive integers, not ${JSON.stringify(text)}`);
+  return xs;
+}
+
+function positiveInt(name: string, text: string, zeroOk = false): number {
+  const x = Number(text);
+  if (!Number.isSafeInteger(x) || x < (zeroOk ? 0 : 1)) throw new UsageError(`--${name}: expected a ${zeroOk ? 'non-negative' : 'positive'} integer, not ${JSON.stringify(text)}`);
+  return x;
+}
+
+function seconds(name: string, text: string): number {
+  const x = Number(text);
+  if (!Number.isFinite(x) || x < 0) throw new UsageError(`--${name}: expected seconds, not ${JSON.stringify(text)}`);
+  return x;
+}
+
+/** Parses the arguments after `npm run bench --`; undefined after printing --help. */
+export function parseSettings(argv: string[]): Settings | undefined {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      compare: { type: 'boolean' },
+      target: { type: 'string' },
+      endpoints: { type: 'string' },
+      quick: { type: 'boolean' },
+      workloads: { type: 'string' },
+      clients: { type: 'string' },
+      concurrency: { type: 'string' },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      rounds: { type: 'string' },
+      requests: { type: 'string' },
+      keys: { type: 'string' },
+      watchers: { type: 'string' },
+      'watch-rate': { type: 'string' },
+      dataset: { type: 'string' },
+      'hot-revisions': { type: 'string' },
+      members: { type: 'string' },
+      durability: { type: 'string' },
+      out: { type: 'string' },
+      'no-charts': { type: 'boolean' },
+      seed: { type: 'string' },
+    },
+  });
+  if (v.help) {
+    console.log(usage);
+    return undefined;
+  }
+  const chosen = [v.compare, v.target !== undefined, v.endpoints !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one of --compare, --target and --endpoints');
+  let mode: Mode = { kind: 'compare' };
+  if (v.target !== undefined) {
+    if (v.target !== 'etcd' && v.target !== 'flotilla') throw new UsageError(`--target: expected etcd or flotilla, not ${JSON.stringify(v.target)}`);
+    mode = { kind: 'single', target: v.target };
+  } else if (v.endpoints !== undefined) {
+    const endpoints = list(v.endpoints).map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`));
+    if (endpoints.length === 0) throw new UsageError('--endpoints: expected comma-separated URLs');
+    mode = { kind: 'endpoints', endpoints };
+  }
+
+  const preset = v.quick ? 'quick' : 'full';
+  const p = presets[preset];
+  const workloads = v.workloads === undefined ? [...allWorkloads] : list(v.workloads);
+  for (const w of workloads) {
+    if (!(allWorkloads as readonly string[]).includes(w)) throw new UsageError(`--workloads: unknown workload ${JSON.stringify(w)} (known: ${allWorkloads.join(', ')})`);
+  }
+  const clients = v.clients === undefined ? (['http', 'grpc'] as ClientKind[]) : list(v.clients);
+  for (const c of clients) if (c !== 'http' && c !== 'grpc') throw new UsageError(`--clients: expected http and/or grpc, not ${JSON.stringify(c)}`);
+  const members = v.members === undefined ? [1, 3] : positiveInts('members', v.members);
+  for (const m of members) if (m !== 1 && m !== 3) throw new UsageError('--members: 1 and/or 3');
+  let durability: Durability[];
+  try {
+    durability = v.durability === undefined ? [{ mode: 'fsync' }] : list(v.durability).map(parseDurability);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (mode.kind === 'endpoints' && v.durability !== undefined) throw new UsageError('--durability applies to servers the harness starts, not to --endpoints');
+  if (mode.kind === 'single' && mode.target === 'etcd' && durability.some((d) => d.mode === 'delay')) {
+    throw new UsageError(`etcd cannot run with --durability ${durabilityName(durability.find((d) => d.mode === 'delay')!)}`);
+  }
+  const explicitConcurrency = v.concurrency !== undefined;
+
+  return {
+    mode,
+    preset,
+    workloads: workloads as WorkloadName[],
+    clients: clients as ClientKind[],
+    concurrency: explicitConcurrency ? positiveInts('concurrency', v.concurrency!) : [64],
+    sweepWorkloads: explicitConcurrency ? [] : p.sweepWorkloads,
+    sweepConcurrency: explicitConcurrency ? [] : p.sweepConcurrency,
+    connections: v.connections === undefined ? 0 : positiveInt('connections', v.connections),
+    durationS: v.duration === undefined ? p.durationS : seconds('duration', v.duration),
+    warmupS: v.warmup === undefined ? p.warmupS : seconds('warmup', v.warmup),
+    rounds: v.rounds === undefined ? p.rounds : positiveInt('rounds', v.rounds),
+    requests: v.requests === undefined ? 0 : positiveInt('requests', v.requests),
+    members: members as (1 | 3)[],
+    durability,
+    keys: v.keys === undefined ? 100_000 : positiveInt('keys', v.keys),
+    watchers: v.watchers === undefined ? [1, 100, 1000, 10000] : positiveInts('watchers', v.watchers),
+    watchPutsPerS: v['watch-rate'] === undefined ? 20 : positiveInt('watch-rate', v['watch-rate']),
+    datasetKeys: v.dataset === undefined ? p.datasetKeys : positiveInt('dataset', v.dataset),
+    hotRevisions: v['hot-revisions'] === undefined ? p.hotRevisions : positiveInt('hot-revisions', v['hot-revisions'], true),
+    seed: v.seed === undefined ? 1 : positiveInt('seed', v.seed, true),
+    out: v.out,
+    charts: !v['no-charts'],
+  };
+}
+
+/** The command line that repeats these settings (printed in every report). */
+export function commandLine(s: Settings): string {
+  const parts = ['npm run bench --'];
+  if (s.mode.kind === 'compare') parts.push('--compare');
+  else if (s.mode.kind === 'single') parts.push('--target', s.mode.target);
+  else parts.push('--endpoints', s.mode.endpoints.join(','));
+  if (s.preset === 'quick') parts.push('--quick');
+  parts.push('--workloads', s.workloads.join(','), '--clients', s.clients.join(','));
+  if (s.sweepWorkloads.length === 0) parts.push('--concurrency', s.concurrency.join(','));
+  parts.push('--duration', String(s.durationS), '--warmup', String(s.warmupS), '--rounds', String(s.rounds));
+  if (s.requests > 0) parts.push('--requests', String(s.requests));
+  if (s.connections > 0) parts.push('--connections', String(s.connections));
+  if (s.mode.kind !== 'endpoints') parts.push('--members', s.members.join(','), '--durability', s.durability.map(durabilityName).join(','));
+  parts.push('--keys', String(s.keys));
+  if (s.workloads.includes('watch')) parts.push('--watchers', s.watchers.join(','), '--watch-rate', String(s.watchPutsPerS));
+  if (s.workloads.includes('dataset')) parts.push('--dataset', String(s.datasetKeys), '--hot-revisions', String(s.hotRevisions));
+  parts.push('--seed', String(s.seed));
+  return parts.join(' ');
+}
