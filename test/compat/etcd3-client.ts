@@ -20,6 +20,7 @@ import { readTranscript, type Block } from './transcript.js';
 export const etcd3FixtureName = 'etcd3-client';
 
 const waitTimeoutMs = 15_000;
+const stepTimeoutMs = 60_000;
 
 /** JSON of a client result, with Buffers as UTF-8 strings and keys in a stable order. */
 export function show(v: unknown): string {
@@ -61,10 +62,18 @@ export async function runEtcd3Scenario(cluster: Cluster): Promise<Block[]> {
     const norm = new Normalizer(identitiesFromMemberList(show(members)));
     const step = async (name: string, command: string, fn: () => Promise<unknown>) => {
       let result: string;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        result = show(await fn());
+        // A step that never settles fails the run with its name instead of hanging it.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`step "${name}" did not finish within ${stepTimeoutMs} ms`)), stepTimeoutMs);
+        });
+        result = show(await Promise.race([fn(), timeout]));
       } catch (err) {
+        if ((err as Error).message.startsWith(`step "${name}" did not finish`)) throw err;
         result = `error ${(err as Error).constructor.name}: ${(err as Error).message}`;
+      } finally {
+        clearTimeout(timer);
       }
       blocks.push({ name, command, lines: [norm.normalize(result)] });
     };
