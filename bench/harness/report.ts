@@ -57,8 +57,10 @@ export function terminalCaseLine(g: GroupInfo, c: CaseResult): string {
   if (c.ratios) parts.push(`F/e ${fmtRatio(c.ratios.throughput)} (p99 ${fmtRatio(c.ratios.p99)})`);
   const errors = g.targets.reduce((a, t) => a + (c.figures[t]?.errors ?? 0), 0);
   if (errors > 0) parts.push(`${errors} errors`);
-  const lost = g.targets.reduce((a, t) => a + (c.figures[t]?.lostEvents ?? 0) + (c.figures[t]?.duplicatedEvents ?? 0), 0);
-  if (lost > 0) parts.push(`${lost} lost or duplicated events`);
+  for (const t of g.targets) {
+    const f = c.figures[t];
+    if ((f?.lostEvents ?? 0) + (f?.duplicatedEvents ?? 0) > 0) parts.push(`${targetLabels[t]}: ${fmtInt(f!.lostEvents)} events lost, ${fmtInt(f!.duplicatedEvents)} duplicated`);
+  }
   return parts.join(' | ');
 }
 
@@ -189,7 +191,7 @@ export function markdownReport(r: BenchReport, charts: Chart[]): string {
     `- Each case ran ${s.rounds} timed round${s.rounds === 1 ? '' : 's'} of ${s.durationS} s on each target, in alternation (A B A B ...), after ${s.warmupS} s of unrecorded warm-up on each; figures are medians over the rounds${s.requests > 0 ? ` (each run capped at ${s.requests} requests)` : ''}.`,
     '- `http`: autocannon against the JSON gateway (`POST /v3/kv/put`, `/v3/kv/range`, `/v3/kv/txn`), one connection per request in flight. `grpc`: our load generator on @grpc/grpc-js (etcd\'s `etcdserverpb.KV` service), concurrent calls over up to 16 HTTP/2 connections. With several members, connections are spread over every member.',
     `- Values are 256 bytes; the key space holds ${s.keys.toLocaleString('en-US')} preloaded keys; zipfian keys use YCSB's theta 0.99. Latency is measured by the client, from request sent to reply received.`,
-    `- Watch fan-out: the watchers watch one prefix (100 per stream, one connection per stream); one writer puts ${s.watchPutsPerS} keys/s under it; latency is put sent to event received; every watcher must receive every put once, in order.`,
+    `- Watch fan-out: the watchers watch one prefix (100 per stream, one connection per stream); one writer puts ${s.watchPutsPerS} keys/s under it; latency is put sent to event received; every watcher must receive every put once, in order (an event still missing once delivery has been quiet for 10 s counts as lost).`,
     '- CPU is the servers\' CPU seconds per second of the run, summed over members (/proc/PID/stat); memory is private resident memory (RssAnon, /proc/PID/status), summed over members, peak of 5 samples/s; db size is `du` of the data dirs. The client runs on the same machine and shares its cores.',
     '- F/e is Flotilla\'s figure divided by etcd\'s: above 1 means more throughput or more latency for Flotilla.',
     '',
