@@ -3,7 +3,7 @@
 import type { EtcdBackend } from './backend.js';
 import type { Service } from './service.js';
 import { checkProposalSize, type Limits } from './validate.js';
-import { bigintOf, buf, headerMsg, numberOf } from './wire.js';
+import { bigintOf, buf, headerMsg, int64Of, numberOf } from './wire.js';
 
 export function leaseService(backend: EtcdBackend, limits: Limits): Service {
   const header = (revision?: number) => headerMsg(backend.header(revision));
@@ -64,7 +64,7 @@ export function leaseService(backend: EtcdBackend, limits: Limits): Service {
                 if (closed) return;
                 try {
                   const res = await backend.leaseKeepAlive(id);
-                  sink.send({ header: header(), ID: res.id.toString(), TTL: String(res.ttl) });
+                  sink.send({ header: header(), ID: int64Of(res.id), TTL: res.ttl });
                 } catch (err) {
                   sink.fail(err);
                 }

@@ -28,10 +28,10 @@ export function watchCreateOf(m: Msg): WatchCreate {
 export function watchResponseMsg(r: WatchResponseOut, header: Msg): Msg {
   return {
     header,
-    watch_id: String(r.watchId),
+    watch_id: r.watchId,
     created: r.created,
     canceled: r.canceled,
-    compact_revision: String(r.compactRevision),
+    compact_revision: r.compactRevision,
     cancel_reason: r.cancelReason,
     fragment: r.fragment,
     events: r.events.map(eventMsg),
@@ -49,7 +49,7 @@ export function watchService(backend: EtcdBackend): Service {
           const session = backend.watchHub.openSession((r) => {
             const header = headerMsg(backend.header(r.revision));
             // The hub's revision stands, even 0: etcd sends none with a compacted watcher's cancel.
-            header.revision = String(r.revision);
+            header.revision = r.revision;
             sink.send(watchResponseMsg(r, header));
           });
           return {
