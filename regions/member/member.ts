@@ -169,6 +169,8 @@ interface Waiter {
 const maxLeaseTtlSeconds = 9_000_000_000;
 /** Reads queued on one member before it stops accepting more (each waits for one ReadIndex round). */
 const pendingReadsMax = 100_000;
+/** How stale the database size the quota check uses may be. */
+const quotaSizeRefreshMs = 100;
 
 export class EtcdMember implements EtcdBackend {
   readonly node: RawNode;
@@ -199,6 +201,9 @@ export class EtcdMember implements EtcdBackend {
   private compactedAt: number;
   /** The last image sent to a follower, reused while the applied index has not moved. */
   private lastSnapshot: Snapshot | undefined;
+  /** The database's bytes in use when last measured, for the quota check. */
+  private sizeInUse = 0;
+  private sizeMeasuredAt = -Infinity;
 
   constructor(opts: MemberOptions) {
     this.o = opts;
@@ -578,7 +583,14 @@ export class EtcdMember implements EtcdBackend {
   private checkQuota(cost: number): void {
     if (this.o.alarms.raised('NOSPACE')) throw new EtcdError('NoSpace');
     if (this.o.quotaBytes === null || cost === 0) return;
-    if (this.o.dbSize().inUse + cost <= this.o.quotaBytes) return;
+    // Measuring the size walks every table's statistics: once per quotaSizeRefreshMs is enough
+    // (etcd also checks against the size of its last commit).
+    const now = this.o.clock();
+    if (now - this.sizeMeasuredAt >= quotaSizeRefreshMs) {
+      this.sizeInUse = this.o.dbSize().inUse;
+      this.sizeMeasuredAt = now;
+    }
+    if (this.sizeInUse + cost <= this.o.quotaBytes) return;
     this.propose({ op: 'alarm', action: 'ACTIVATE', memberId: this.o.memberId, alarm: 'NOSPACE' }).catch(() => {
       // The next write past the quota proposes it again.
     });

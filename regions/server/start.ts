@@ -47,20 +47,36 @@ function directoryOf(engine: Engine): MemberDirectory & { clientURLsOf(memberId:
   };
 }
 
-/** Alarms keyed `${alarm}:${member ID, 20 digits}`: listing them in key order sorts them as etcd's GET. */
-function alarmsOf(engine: Engine): AlarmStore {
+/**
+ * Alarms keyed `${alarm}:${member ID, 20 digits}`: listing them in key order sorts them as etcd's
+ * GET. Every write checks raised('NOSPACE'), so the raised types are also kept in memory, reread
+ * when a write rolls back or a snapshot replaces the table.
+ */
+function alarmsOf(engine: Engine): AlarmStore & { reload(): void } {
   const t = engine.table<{ memberId: bigint; alarm: AlarmType }>(alarmsTableName, { keys: 'string' });
   const key = (memberId: bigint, alarm: AlarmType) => `${alarm}:${memberId.toString().padStart(20, '0')}`;
+  const raised = new Map<AlarmType, number>();
+  const reload = () => {
+    raised.clear();
+    for (const { value } of t.range()) raised.set(value.alarm, (raised.get(value.alarm) ?? 0) + 1);
+  };
+  reload();
+  engine.onRollback(reload);
   return {
     activate(memberId, alarm) {
-      t.put(key(memberId, alarm), { memberId, alarm });
+      const k = key(memberId, alarm);
+      if (t.get(k) === undefined) raised.set(alarm, (raised.get(alarm) ?? 0) + 1);
+      t.put(k, { memberId, alarm });
       return { memberId, alarm };
     },
     deactivate(memberId, alarm) {
-      return t.remove(key(memberId, alarm)) ? { memberId, alarm } : undefined;
+      if (!t.remove(key(memberId, alarm))) return undefined;
+      raised.set(alarm, raised.get(alarm)! - 1);
+      return { memberId, alarm };
     },
     list: () => [...t.range()].map((e) => e.value),
-    raised: (alarm) => !t.range({ start: `${alarm}:`, end: `${alarm};`, limit: 1 })[Symbol.iterator]().next().done,
+    raised: (alarm) => (raised.get(alarm) ?? 0) > 0,
+    reload,
   };
 }
 
@@ -127,6 +143,7 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     install: (image: Uint8Array) => void installTables(stateTables, image),
     installed: () => {
       kv.reload();
+      alarms.reload();
       const { orphans } = lessor.reload(kv.leasedKeys(), clock());
       if (orphans > 0) log(`flotilla: ${orphans} keys of the installed snapshot name leases it does not hold`);
       hub.restore(kv.currentRevision());
