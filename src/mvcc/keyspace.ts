@@ -24,6 +24,7 @@ import { assert } from '../util/assert.js';
 import { compareBytes, concatBytes, readU64, writeU64, type BinaryTable } from '../storage/index.js';
 import { decodeIndex, encodeIndex, type IndexRecord } from './records.js';
 
+const emptyValue = new Uint8Array(0);
 const inlineTag = 0;
 const bucketTag = 1;
 const rankBytes = 8;
@@ -39,9 +40,15 @@ export interface IndexEntry {
 }
 
 export class Keyspace {
+  /**
+   * @param graves the slots of the index entries that are tombstones (deleted keys kept until a
+   *   compaction), so that counting the live keys of a range at the current revision is two
+   *   native counts (index minus graves) instead of a walk over every entry.
+   */
   constructor(
     private readonly index: BinaryTable,
     readonly inlineBytesMax: number,
+    private readonly graves: BinaryTable,
   ) {
     assert(inlineBytesMax >= 1, 'inlineBytesMax must be positive');
   }
@@ -73,7 +80,7 @@ export class Keyspace {
   insert(key: Uint8Array, rec: IndexRecord): Uint8Array {
     if (!this.isLong(key)) {
       const slot = concatBytes(key, Uint8Array.of(inlineTag));
-      this.index.put(slot, encodeIndex(withKey(rec, undefined)));
+      this.putSlot(slot, withKey(rec, undefined));
       return slot;
     }
     const entries = [...this.bucket(key)];
@@ -88,17 +95,48 @@ export class Keyspace {
     else rank = before + Math.floor((after - before) / 2);
     if (rank <= before || rank >= after) return this.renumber(key, rec, entries, pos);
     const slot = this.bucketSlot(key, rank);
-    this.index.put(slot, encodeIndex(withKey(rec, key)));
+    this.putSlot(slot, withKey(rec, key));
     return slot;
   }
 
   update(entry: IndexEntry, rec: IndexRecord): void {
-    this.index.put(entry.slot, encodeIndex(withKey(rec, this.isLong(entry.key) ? entry.key : undefined)));
+    this.putSlot(entry.slot, withKey(rec, this.isLong(entry.key) ? entry.key : undefined));
   }
 
   remove(entry: IndexEntry): void {
     const had = this.index.remove(entry.slot);
     assert(had, 'removing an index entry that does not exist');
+    this.graves.remove(entry.slot);
+  }
+
+  /**
+   * Live keys in [start, end) as of the newest revision, counted natively; undefined when a bound
+   * falls inside a bucket of long keys (those need full-key comparisons: walk instead).
+   */
+  countLive(start: Uint8Array, end: Uint8Array | undefined): number | undefined {
+    if (end !== undefined && compareBytes(end, start) <= 0) return 0;
+    if (this.isLong(start) || (end !== undefined && this.isLong(end))) return undefined;
+    const lo = concatBytes(start, Uint8Array.of(inlineTag));
+    const bounds = end === undefined ? { start: lo } : { start: lo, end: concatBytes(end, Uint8Array.of(inlineTag)) };
+    return this.index.count(bounds) - this.graves.count(bounds);
+  }
+
+  /** Rebuilds the graves from the index (a store written before they were kept). */
+  rebuildGraves(): number {
+    this.graves.removeRange(undefined, undefined);
+    let n = 0;
+    for (const { key: slot, value } of this.index.range()) {
+      if (decodeIndex(value).alive) continue;
+      this.graves.put(slot, emptyValue);
+      n++;
+    }
+    return n;
+  }
+
+  private putSlot(slot: Uint8Array, rec: IndexRecord): void {
+    this.index.put(slot, encodeIndex(rec));
+    if (rec.alive) this.graves.remove(slot);
+    else this.graves.put(slot, emptyValue);
   }
 
   /**
@@ -129,15 +167,18 @@ export class Keyspace {
   }
 
   private renumber(key: Uint8Array, rec: IndexRecord, entries: IndexEntry[], pos: number): Uint8Array {
-    const all: { key: Uint8Array; value: Uint8Array }[] = entries.map((e) => ({ key: e.key, value: encodeIndex(e.rec) }));
-    all.splice(pos, 0, { key, value: encodeIndex(withKey(rec, key)) });
-    for (const e of entries) this.index.remove(e.slot);
+    const all: { key: Uint8Array; rec: IndexRecord }[] = entries.map((e) => ({ key: e.key, rec: e.rec }));
+    all.splice(pos, 0, { key, rec: withKey(rec, key) });
+    for (const e of entries) {
+      this.index.remove(e.slot);
+      this.graves.remove(e.slot);
+    }
     const step = Math.floor(rankEnd / (all.length + 1));
     assert(step >= 2, 'bucket too large to renumber');
     let mine: Uint8Array | undefined;
     all.forEach((e, i) => {
       const slot = this.bucketSlot(e.key, step * (i + 1));
-      this.index.put(slot, e.value);
+      this.putSlot(slot, e.rec);
       if (i === pos) mine = slot;
     });
     return mine!;

@@ -27,13 +27,14 @@ export function rangeKeys(view: MvccView, req: RangeRequest, currentRev: number,
   const rev = req.revision <= 0 ? currentRev : req.revision;
   if (rev < compactRev) throw new EtcdError('Compacted');
   const r = keyRange(req.key, req.rangeEnd);
-  if (req.countOnly) return { kvs: [], more: false, count: view.count(r, rev), revision: currentRev };
+  const latest = rev === currentRev;
+  if (req.countOnly) return { kvs: [], more: false, count: view.count(r, rev, latest), revision: currentRev };
 
   const filtered = req.minModRevision !== 0 || req.maxModRevision !== 0 || req.minCreateRevision !== 0 || req.maxCreateRevision !== 0;
   let fetchLimit = req.sortOrder !== 'NONE' || filtered ? 0 : req.limit;
   if (fetchLimit > 0) fetchLimit++;
   const withValue = !req.keysOnly || req.sortTarget === 'VALUE';
-  const got = view.range(r, rev, fetchLimit, withValue);
+  const got = view.range(r, rev, fetchLimit, withValue, latest);
   let kvs = got.kvs;
 
   if (filtered) {

@@ -43,6 +43,9 @@ export interface MvccStoreOptions {
 }
 
 const stateKey = 'state';
+
+/** The counters as stored, with the layout facts fixed for the life of the data. */
+type StoredState = MvccState & { inlineKeyBytesMax: number; graves?: boolean };
 const inlineKeyBytesDefault = 511;
 
 export class MvccStore implements KvStore {
@@ -50,7 +53,8 @@ export class MvccStore implements KvStore {
   private readonly view: MvccView;
   private readonly history: BinaryTable;
   private readonly revs: BinaryTable;
-  private readonly meta: Table<string, MvccState & { inlineKeyBytesMax: number }>;
+  private readonly meta: Table<string, StoredState>;
+  private readonly graves: BinaryTable;
   private readonly ctx: OpContext;
   private state: MvccState;
   private events: Event[] = [];
@@ -73,11 +77,19 @@ export class MvccStore implements KvStore {
       opts.inlineKeyBytesMax === undefined || opts.inlineKeyBytesMax === inline,
       `store ${name} was created with inlineKeyBytesMax ${inline}`,
     );
-    this.keyspace = new Keyspace(engine.binaryTable(`${name}.index`), inline);
+    this.graves = engine.binaryTable(`${name}.graves`);
+    this.keyspace = new Keyspace(engine.binaryTable(`${name}.index`), inline, this.graves);
     this.view = new MvccView(this.keyspace, this.history);
     // etcd starts at revision 1 with no keys.
     this.state = stored ?? { rev: 1, compactRev: 0, nextId: 1, keys: 0 };
-    if (stored === undefined) engine.write(() => this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: inline }));
+    if (stored === undefined) engine.write(() => this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: inline, graves: true }));
+    else if (stored.graves !== true) {
+      // Written before tombstones were tracked apart: find them once.
+      engine.write(() => {
+        this.keyspace.rebuildGraves();
+        this.meta.put(stateKey, { ...stored, graves: true });
+      });
+    }
     this.ctx = { view: this.view, state: this.state, leases: opts.leases };
     engine.onRollback(() => this.onRollback());
   }
@@ -191,7 +203,7 @@ export class MvccStore implements KvStore {
 
   /** Every table the store keeps its state in (for an image of the state machine). */
   get tables(): BinaryTable[] {
-    return [this.meta.binary, this.history, this.revs, this.keyspace.table];
+    return [this.meta.binary, this.history, this.revs, this.keyspace.table, this.graves];
   }
 
   /**
@@ -202,7 +214,8 @@ export class MvccStore implements KvStore {
     const stored = this.meta.get(stateKey);
     assert(stored !== undefined, 'mvcc state missing after a snapshot install');
     assert(stored.inlineKeyBytesMax === this.keyspace.inlineBytesMax, `installed mvcc state has inlineKeyBytesMax ${stored.inlineKeyBytesMax}, this store ${this.keyspace.inlineBytesMax}`);
-    const { inlineKeyBytesMax: _inline, ...state } = stored;
+    assert(stored.graves === true, 'installed mvcc state has no graves');
+    const { inlineKeyBytesMax: _inline, graves: _graves, ...state } = stored;
     Object.assign(this.state, state);
     this.events = [];
     this.eventsSeq = -1;
@@ -210,13 +223,13 @@ export class MvccStore implements KvStore {
   }
 
   private saveState(): void {
-    this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: this.keyspace.inlineBytesMax });
+    this.meta.put(stateKey, { ...this.state, inlineKeyBytesMax: this.keyspace.inlineBytesMax, graves: true });
   }
 
   private onRollback(): void {
     const stored = this.meta.get(stateKey);
     assert(stored !== undefined, 'mvcc state missing after rollback');
-    const { inlineKeyBytesMax: _inline, ...state } = stored;
+    const { inlineKeyBytesMax: _inline, graves: _graves, ...state } = stored;
     Object.assign(this.state, state);
     if (this.eventsSeq === this.engine.writeSeq) this.events.length = this.eventsMark;
   }

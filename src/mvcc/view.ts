@@ -62,12 +62,20 @@ export class MvccView {
     return decodeHistory(v);
   }
 
-  /** Alive keys of r at rev, in key order, at most `limit` (0 = all), and how many there are in all. */
-  range(r: KeyRange, rev: number, limit: number, withValue: boolean): { kvs: KeyValue[]; count: number } {
+  /**
+   * Alive keys of r at rev, in key order, at most `limit` (0 = all), and how many there are in all.
+   * `latest`: rev is the newest revision, so the index alone answers and the total can be
+   * counted natively once `limit` keys are in hand.
+   */
+  range(r: KeyRange, rev: number, limit: number, withValue: boolean, latest = false): { kvs: KeyValue[]; count: number } {
     const kvs: KeyValue[] = [];
     let count = 0;
     for (const e of this.keyspace.scan(r.start, r.end)) {
       if (limit > 0 && kvs.length >= limit) {
+        if (latest) {
+          const total = this.keyspace.countLive(r.start, r.end);
+          if (total !== undefined) return { kvs, count: total };
+        }
         if (this.existsAt(e, rev)) count++;
         continue;
       }
@@ -79,7 +87,11 @@ export class MvccView {
     return { kvs, count };
   }
 
-  count(r: KeyRange, rev: number): number {
+  count(r: KeyRange, rev: number, latest = false): number {
+    if (latest) {
+      const total = this.keyspace.countLive(r.start, r.end);
+      if (total !== undefined) return total;
+    }
     let n = 0;
     for (const e of this.keyspace.scan(r.start, r.end)) if (this.existsAt(e, rev)) n++;
     return n;
