@@ -17,6 +17,7 @@ import { runSuite } from './harness/runner.js';
 import { durabilityName } from './harness/targets.js';
 import { endpointVersion, etcdVersion, machine, versions } from './harness/versions.js';
 import { fmtBytes } from './harness/format.js';
+import { ensureEtcd } from './harness/install.js';
 
 const repoDir = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -40,6 +41,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (s === undefined) return 0;
 
+  const usesEtcd = s.mode.kind === 'compare' || (s.mode.kind === 'single' && s.mode.target === 'etcd');
+  if (usesEtcd) {
+    try {
+      ensureEtcd((line) => console.log(line));
+    } catch (err) {
+      process.stderr.write(`bench: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   const date = new Date();
   const { machine: m, commit } = machine(repoDir);
   const etcd = s.mode.kind === 'endpoints' ? `endpoint /version: ${await endpointVersion(s.mode.endpoints[0]!)}` : s.mode.kind === 'single' && s.mode.target === 'flotilla' ? 'not used' : etcdVersion();

@@ -327,7 +327,7 @@ export class EtcdMember implements EtcdBackend {
   private run(): void {
     if (this.stopped) return;
     this.startReadRound();
-    for (let i = 0; i < 16 && this.node.hasReady(); i++) this.handleReady(this.node.ready());
+    if (this.node.hasReady()) this.handleReady(this.node.ready());
     if (this.node.hasReady()) this.schedule();
   }
 
