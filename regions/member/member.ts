@@ -237,6 +237,8 @@ export class EtcdMember implements EtcdBackend {
       preVote: true,
       checkQuorum: true,
       readOnlyOption: 'safe',
+      // handleReady appends a Ready's entries and applies its committed entries in one write.
+      applyWithPersist: true,
       rand: opts.rand,
     });
   }

@@ -37,6 +37,14 @@ export interface RaftConfig {
   readOnlyOption?: ReadOnlyOption;
   /** Followers drop proposals instead of forwarding them to the leader. */
   disableProposalForwarding?: boolean;
+  /**
+   * The application persists a Ready's entries and hard state before it applies that Ready's
+   * committed entries, in one atomic step (one storage transaction). A leader that is the only
+   * voter may then count its new entries as committed at once (as etcd's raft does), so they are
+   * persisted and applied in the same Ready instead of one Ready apart. Off: the leader counts
+   * its own entries only after the Ready holding them was persisted.
+   */
+  applyWithPersist?: boolean;
   /** Randomness for election timeouts (injected: the core has no randomness of its own). */
   rand: Rand;
 }
@@ -57,6 +65,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     preVote: c.preVote ?? false,
     readOnlyOption: c.readOnlyOption ?? 'safe',
     disableProposalForwarding: c.disableProposalForwarding ?? false,
+    applyWithPersist: c.applyWithPersist ?? false,
     id: c.id,
     group: c.group,
     storage: c.storage,

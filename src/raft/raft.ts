@@ -280,6 +280,13 @@ export class Raft {
     }
     if (!this.increaseUncommittedBytes(es)) return false;
     li = this.raftLog.append(es);
+    if (this.cfg.applyWithPersist && this.trk.isSingleton() && this.trk.config.voters.incoming.has(this.id)) {
+      // The only voter, and the application persists these entries before it applies anything
+      // of this Ready: they are committed now, and handed out for applying in the same Ready.
+      this.trk.progress.get(this.id)!.maybeUpdate(li);
+      if (this.maybeCommit()) this.releasePendingReadIndexMessages();
+      return true;
+    }
     // The leader counts itself toward a quorum only once its own copy is durable: this
     // response is stepped back into this node after the Ready holding the entries is persisted.
     this.send(message({ type: 'app-resp', to: this.id, index: li }));

@@ -65,6 +65,30 @@ describe('Ready', () => {
     assert.deepEqual(net.appliedData(1), ['x']);
   });
 
+  test('with applyWithPersist, a single voter hands out its new entries committed in the Ready that persists them', () => {
+    const net = Network.bootstrap([1], { applyWithPersist: true });
+    net.campaign(1);
+    net.propose(1, 'x');
+    const rd = net.node(1).ready();
+    assert.deepEqual(rd.entries.map((e) => e.index), [3]);
+    assert.deepEqual(rd.committedEntries.map((e) => e.index), [3]);
+    assert.equal(rd.hardState?.commit, 3);
+    net.persist(1, rd);
+    net.apply(1, rd);
+    net.node(1).advance(rd);
+    assert.deepEqual(net.appliedData(1), ['x']);
+    assert.equal(net.node(1).hasReady(), false);
+  });
+
+  test('applyWithPersist changes nothing with more than one voter: the leader still counts itself after persisting', () => {
+    const net = Network.bootstrap([1, 2, 3], { applyWithPersist: true });
+    net.campaign(1);
+    net.propose(1, 'x');
+    const rd = net.node(1).ready();
+    assert.deepEqual(rd.committedEntries, []);
+    assert.equal(net.committed(1), 2);
+  });
+
   test('no second Ready is handed out before advance()', () => {
     const net = Network.bootstrap([1, 2, 3]);
     net.campaign(1);
