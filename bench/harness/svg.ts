@@ -70,10 +70,7 @@ export function barChart(spec: ChartSpec): string {
   const axisMax = Math.ceil(max / step) * step;
   const sx = (v: number) => labelW + (v / axisMax) * plotW;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
-  out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  out.push(`<text x="10" y="20" font-size="15" font-weight="bold" ${font}>${esc(spec.title)}</text>`);
-  out.push(legend(spec.series, 10, 42));
+  out.push(...chartHead(spec, width, height));
   for (let v = 0; v <= axisMax + step / 2; v += step) {
     const x = sx(v);
     out.push(`<line x1="${x}" y1="${top - 4}" x2="${x}" y2="${height - 30}" stroke="#ddd"/>`);
@@ -111,10 +108,7 @@ export function lineChart(spec: ChartSpec & { xLabel: string }): string {
   const sx = (i: number) => left + (n === 1 ? plotW / 2 : (i / (n - 1)) * plotW);
   const sy = (v: number) => top + plotH - (v / axisMax) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
-  out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  out.push(`<text x="10" y="20" font-size="15" font-weight="bold" ${font}>${esc(spec.title)}</text>`);
-  out.push(legend(spec.series, 10, 42));
+  out.push(...chartHead(spec, width, height));
   for (let v = 0; v <= axisMax + step / 2; v += step) {
     const y = sy(v);
     out.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#ddd"/>`);
@@ -138,4 +132,14 @@ export function lineChart(spec: ChartSpec & { xLabel: string }): string {
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** The opening of every chart: the svg element, a white background, the title and the legend. */
+function chartHead(spec: { title: string; series: Parameters<typeof legend>[0] }, width: number, height: number): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="15" font-weight="bold" ${font}>${esc(spec.title)}</text>`,
+    legend(spec.series, 10, 42),
+  ];
 }

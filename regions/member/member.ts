@@ -169,6 +169,8 @@ interface Waiter {
 const maxLeaseTtlSeconds = 9_000_000_000;
 /** Reads queued on one member before it stops accepting more (each waits for one ReadIndex round). */
 const pendingReadsMax = 100_000;
+/** Raft log entries one write removes while the log is being compacted. */
+const compactEntriesPerWrite = 2_000;
 /** How stale the database size the quota check uses may be. */
 const quotaSizeRefreshMs = 100;
 
@@ -199,6 +201,8 @@ export class EtcdMember implements EtcdBackend {
   private readonly compactor: AutoCompactor | undefined;
   /** Applied index at the last Raft log compaction (or start). */
   private compactedAt: number;
+  /** The index the log is being compacted up to, a slice per write. */
+  private compactTarget = 0;
   /** The last image sent to a follower, reused while the applied index has not moved. */
   private lastSnapshot: Snapshot | undefined;
   /** The database's bytes in use when last measured, for the quota check. */
@@ -433,10 +437,14 @@ export class EtcdMember implements EtcdBackend {
 
   /** Inside the Ready's write: every snapshotCount applied entries, drop the log behind them. */
   private maybeCompactLog(applied: number): void {
-    if (applied - this.compactedAt < this.o.snapshotCount) return;
-    this.compactedAt = applied;
-    const upTo = applied - this.o.snapshotCatchUpEntries;
-    if (upTo >= this.o.raftStore.firstIndex()) this.o.raftStore.compact(upTo as Index);
+    if (applied - this.compactedAt >= this.o.snapshotCount) {
+      this.compactedAt = applied;
+      this.compactTarget = applied - this.o.snapshotCatchUpEntries;
+    }
+    // Removing 100,000 entries in one write would stall this Ready for a noticeable time: each
+    // write removes at most compactEntriesPerWrite of them until the target is reached.
+    const first = this.o.raftStore.firstIndex();
+    if (this.compactTarget >= first) this.o.raftStore.compact(Math.min(this.compactTarget, first - 1 + compactEntriesPerWrite) as Index);
   }
 
   /**
