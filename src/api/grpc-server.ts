@@ -16,6 +16,8 @@ import {
   unimplementedMethod,
   type CallContext,
   type Method,
+  sharedEncoding,
+  type SharedEncoding,
   type Msg,
   type Service,
   type StreamReceiver,
@@ -158,6 +160,8 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServer {
 }
 
 const requestBytes = new WeakMap<object, number>();
+/** Encodings of shared message parts (see SharedEncoding), alive as long as the part is. */
+const sharedBytes = new WeakMap<object, Buffer>();
 
 /** The method's definition with (de)serializers that record message sizes. */
 function measuredMethod(m: protoLoader.MethodDefinition<object, object>, metrics?: ApiMetrics) {
@@ -170,7 +174,17 @@ function measuredMethod(m: protoLoader.MethodDefinition<object, object>, metrics
       return msg;
     },
     responseSerialize: (msg: object) => {
-      const b = m.responseSerialize(msg);
+      const pre = (msg as { [sharedEncoding]?: SharedEncoding })[sharedEncoding];
+      let b: Buffer;
+      if (pre === undefined) b = m.responseSerialize(msg);
+      else {
+        let head = sharedBytes.get(pre.shared);
+        if (head === undefined) {
+          head = m.responseSerialize(pre.shared);
+          sharedBytes.set(pre.shared, head);
+        }
+        b = pre.tail.length === 0 ? head : Buffer.concat([head, pre.tail]);
+      }
       metrics?.grpcSentBytes(b.length);
       return b;
     },

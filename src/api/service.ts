@@ -8,6 +8,18 @@ import { unimplemented } from './errors.js';
 /** A decoded protobuf message. */
 export type Msg = Record<string, unknown>;
 
+/**
+ * A response that shares most of its encoding with others (a watch event batch sent to many
+ * watchers): the gRPC adapter encodes `shared` once (cached by identity) and appends `tail`, the
+ * protobuf bytes of the fields this response adds (proto3 allows fields in any order). The JSON
+ * gateway ignores it and encodes the message's own fields.
+ */
+export const sharedEncoding = Symbol('sharedEncoding');
+export interface SharedEncoding {
+  shared: Msg;
+  tail: Uint8Array;
+}
+
 export interface CallContext {
   /** A request metadata value (gRPC metadata or the gateway's HTTP header), lower-case name. */
   metadata(name: string): string | undefined;

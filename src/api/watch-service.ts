@@ -3,7 +3,8 @@
 
 import type { WatchCreate, WatchFilter, WatchResponseOut } from '../watch/types.js';
 import type { EtcdBackend } from './backend.js';
-import type { Msg, Service } from './service.js';
+import type { Event } from '../mvcc/types.js';
+import { sharedEncoding, type Msg, type Service, type SharedEncoding } from './service.js';
 import { boolOf, bytesOf, eventMsg, headerMsg, messageOf, numberOf, zeroKey } from './wire.js';
 
 /**
@@ -47,6 +48,7 @@ export function watchService(backend: EtcdBackend): Service {
         name: 'Watch',
         open(sink) {
           const session = backend.watchHub.openSession((r) => {
+            if (isPlainDelivery(r)) return sink.send(deliveryMsg(r, backend));
             const header = headerMsg(backend.header(r.revision));
             // The hub's revision stands, even 0: etcd sends none with a compacted watcher's cancel.
             header.revision = r.revision;
@@ -70,4 +72,39 @@ export function watchService(backend: EtcdBackend): Service {
       },
     ],
   };
+}
+
+// Event batches: the hub hands every watcher that sees the same events the same array, so the
+// header and events are built (and, by the gRPC adapter, encoded) once per batch, not once per
+// watcher; each watcher's response adds its watch_id.
+
+const batchMsgs = new WeakMap<readonly Event[], { revision: number; msg: Msg }>();
+
+function isPlainDelivery(r: WatchResponseOut): boolean {
+  return r.events.length > 0 && !r.created && !r.canceled && !r.fragment && r.compactRevision === 0 && r.cancelReason === '';
+}
+
+function deliveryMsg(r: WatchResponseOut, backend: EtcdBackend): Msg {
+  let batch = batchMsgs.get(r.events);
+  if (batch === undefined || batch.revision !== r.revision) {
+    const header = headerMsg(backend.header(r.revision));
+    header.revision = r.revision;
+    batch = { revision: r.revision, msg: { header, events: r.events.map(eventMsg) } };
+    batchMsgs.set(r.events, batch);
+  }
+  const encoding: SharedEncoding = { shared: batch.msg, tail: watchIdField(r.watchId) };
+  return Object.assign({ ...batch.msg, watch_id: r.watchId }, { [sharedEncoding]: encoding });
+}
+
+/** WatchResponse field 2 (watch_id, int64) as protobuf bytes: tag (2 << 3 | varint) and the varint; none for 0. */
+function watchIdField(id: number): Uint8Array {
+  if (id === 0) return new Uint8Array(0);
+  const out: number[] = [0x10];
+  let v = id;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return Uint8Array.from(out);
 }

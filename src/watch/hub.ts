@@ -119,9 +119,16 @@ export class WatchHub implements WatchHubContract {
       });
     }
     this.published = revision;
+    // Watchers that matched the same events share one array (10,000 watchers of one prefix get
+    // one), so their views and responses are made once.
+    const shared = new Map<string, Event[]>();
+    const position = events.length > 1 ? new Map(events.map((e, i) => [e, i])) : undefined;
     for (const [w, evs] of batches) {
       if (w.state !== 'synced') continue;
-      if (!this.deliver(w, evs, revision)) this.demote(w, evs[0]!.kv.modRevision);
+      const key = evs.length === events.length ? '*' : evs.map((e) => position?.get(e) ?? 0).join(',');
+      let same = shared.get(key);
+      if (same === undefined) shared.set(key, (same = evs));
+      if (!this.deliver(w, same, revision)) this.demote(w, same[0]!.kv.modRevision);
     }
   }
 

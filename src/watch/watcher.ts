@@ -12,6 +12,9 @@ import type { WatchFilter } from './types.js';
  */
 export type WatcherState = 'synced' | 'unsynced' | 'gone';
 
+/** Views already made of an event batch, by filter/prevKv variant. Views must not be modified. */
+const viewsOf = new WeakMap<readonly Event[], Map<number, Event[]>>();
+
 export class Watcher {
   state: WatcherState = 'synced';
   /**
@@ -41,12 +44,20 @@ export class Watcher {
 
   /** The events this watcher wants, as it wants them: filters applied, prevKv only if asked. */
   view(events: readonly Event[]): Event[] {
+    // Watchers of one batch with the same wishes get the very same array, so that what is built
+    // from it (a response's encoding) can be built once.
+    const variant = (this.noPut ? 1 : 0) | (this.noDelete ? 2 : 0) | (this.prevKv ? 4 : 0);
+    let views = viewsOf.get(events);
+    if (views === undefined) viewsOf.set(events, (views = new Map()));
+    const known = views.get(variant);
+    if (known !== undefined) return known;
     const out: Event[] = [];
     for (const e of events) {
       if (e.type === 'PUT' ? this.noPut : this.noDelete) continue;
       if (e.prevKv !== undefined && !this.prevKv) out.push({ type: e.type, kv: e.kv });
       else out.push(e);
     }
+    views.set(variant, out);
     return out;
   }
 }
