@@ -699,6 +699,12 @@ export class EtcdMember implements EtcdBackend {
     };
   }
 
+  /** The first published client URL of the member with this Raft ID (PD points clients at its leader). */
+  clientUrlOfRaftId(raftId: NodeId): string | undefined {
+    const p = this.o.peers.find((x) => x.raftId === raftId);
+    return p ? this.o.directory.clientURLsOf(p.memberId)?.[0] : undefined;
+  }
+
   async memberList(): Promise<MemberInfo[]> {
     return this.o.peers.map((p) => ({
       id: p.memberId,

@@ -4,7 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startClientServer } from '../../src/api/index.js';
+import { startClientServer, type ClientServerOptions } from '../../src/api/index.js';
 import { ServerMetrics } from '../../src/api/index.js';
 import { idsOfNewCluster } from '../../src/cluster/ids.js';
 import { listenAddressOf, type MemberConfig } from '../../src/cli/flags.js';
@@ -80,7 +80,12 @@ function alarmsOf(engine: Engine): AlarmStore & { reload(): void } {
   };
 }
 
-export async function startMember(cfg: MemberConfig, log: (line: string) => void): Promise<RunningMember> {
+export interface MemberExtras {
+  /** HTTP routes served beside the gateway (PD's API). */
+  httpRoutes?: ClientServerOptions['httpRoutes'];
+}
+
+export async function startMember(cfg: MemberConfig, log: (line: string) => void, extras: MemberExtras = {}): Promise<RunningMember> {
   const ids = idsOfNewCluster(
     cfg.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls })),
     cfg.initialClusterToken,
@@ -213,6 +218,7 @@ export async function startMember(cfg: MemberConfig, log: (line: string) => void
     txnOpsMax: cfg.maxTxnOps,
     metrics,
     ...(cfg.tls ? { tls: { ...cfg.tls } } : {}),
+    ...(extras.httpRoutes ? { httpRoutes: extras.httpRoutes } : {}),
   });
   log(`flotilla: member ${cfg.name} (${self.memberId.toString(16)}) of cluster ${ids.clusterId.toString(16)} serving clients on ${cfg.listenClientUrls.join(', ')}`);
 

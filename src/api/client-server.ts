@@ -45,6 +45,11 @@ export interface ClientServerOptions {
   requestBytesMax?: number;
   txnOpsMax?: number;
   metrics?: ServerMetrics;
+  /**
+   * HTTP/1 routes served beside etcd's gateway on the same port (PD's JSON API, a store's
+   * internal calls): returns true if it took the request.
+   */
+  httpRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export interface ClientServer {
@@ -85,9 +90,9 @@ export async function startClientServer(opts: ClientServerOptions): Promise<Clie
     receiveBytesMax: limits.requestBytesMax + grpcOverheadBytes,
     metrics: opts.metrics,
   });
-  const httpServer = http.createServer(
-    createGatewayHandler({ protos, services, backend: opts.backend, limits, metrics: opts.metrics }),
-  );
+  const gateway = createGatewayHandler({ protos, services, backend: opts.backend, limits, metrics: opts.metrics });
+  const routes = opts.httpRoutes;
+  const httpServer = http.createServer(routes ? (req, res) => void (routes(req, res) || gateway(req, res)) : gateway);
   const sockets = new Set<Duplex>();
   const accept = (socket: net.Socket) => {
     sockets.add(socket);

@@ -46,6 +46,8 @@ const grpcCodeOfEtcd: Record<EtcdErrorCode, GrpcCodeNumber> = {
   Stopped: GrpcCode.Unavailable,
   BadLeaderTransferee: GrpcCode.FailedPrecondition,
   NotLeader: GrpcCode.Unavailable,
+  NotSupported: GrpcCode.Unimplemented,
+  Unavailable: GrpcCode.Unavailable,
 };
 
 const httpStatusOfGrpc: Record<GrpcCodeNumber, number> = {

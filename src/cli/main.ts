@@ -11,6 +11,7 @@ export type SubcommandTable = Record<string, () => Promise<Subcommand>>;
 
 const builtins: SubcommandTable = {
   'check-history': async () => (await import('./check-history.js')).checkHistory,
+  ctl: async () => (await import('./ctl.js')).ctl,
 };
 
 function usage(table: SubcommandTable): string {

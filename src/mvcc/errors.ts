@@ -19,9 +19,13 @@ export type EtcdErrorCode =
   | 'MemberNotFound'
   | 'BadLeaderTransferee'
   | 'NotLeader'
-  | 'InvalidArgument';
+  | 'InvalidArgument'
+  /** Flotilla: what the sharded modes cannot do yet (the message says what); etcd has no such error. */
+  | 'NotSupported'
+  /** Flotilla: a part of the cluster (PD, a region) cannot be reached; the message says which. */
+  | 'Unavailable';
 
-export const etcdMessages: Record<Exclude<EtcdErrorCode, 'InvalidArgument'>, string> = {
+export const etcdMessages: Record<Exclude<EtcdErrorCode, 'InvalidArgument' | 'NotSupported' | 'Unavailable'>, string> = {
   KeyNotProvided: 'etcdserver: key is not provided',
   KeyNotFound: 'etcdserver: key not found',
   TooManyOps: 'etcdserver: too many operations in txn request',
@@ -41,12 +45,25 @@ export const etcdMessages: Record<Exclude<EtcdErrorCode, 'InvalidArgument'>, str
   NotLeader: 'etcdserver: not leader',
 };
 
+function defaultMessage(code: EtcdErrorCode): string {
+  switch (code) {
+    case 'InvalidArgument':
+      return 'invalid argument';
+    case 'NotSupported':
+      return 'etcdserver: not supported in this mode';
+    case 'Unavailable':
+      return 'etcdserver: unavailable';
+    default:
+      return etcdMessages[code];
+  }
+}
+
 export class EtcdError extends Error {
   constructor(
     readonly code: EtcdErrorCode,
     message?: string,
   ) {
-    super(message ?? (code === 'InvalidArgument' ? 'invalid argument' : etcdMessages[code]));
+    super(message ?? defaultMessage(code));
     this.name = 'EtcdError';
   }
 }

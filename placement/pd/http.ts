@@ -1,0 +1,149 @@
+// PD's HTTP API, on the PD member's client port beside etcd's gateway.
+//
+//   stores and routers (msgpack bodies, POST):   /pd/internal/<call>
+//   people and `flotilla ctl` (JSON):            GET  /pd/api/v1/regions, /pd/api/v1/stores
+//                                                POST /pd/api/v1/split           {"key": "..."} or {"keyBase64": "..."}
+//                                                POST /pd/api/v1/transfer-leader {"region": 7, "store": 2}
+//
+// A member that does not lead PD answers 503 with the leader's client URL (JSON "leader", or the
+// x-flotilla-pd-leader header on internal calls), so clients go there.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Region, RegionId, StoreId } from '../../src/cluster/region.js';
+import { showKey } from '../../src/cluster/region.js';
+import { pack, unpack } from '../../src/util/msgpack.js';
+import { PdNotLeader, PdRequestError, type PdService, type RegionStats } from './service.js';
+
+/** Largest request body PD takes (a region heartbeat is well under 64 KiB). */
+const requestBytesMax = 4 * 1024 * 1024;
+
+export type InternalCall =
+  | { call: 'tso'; count: number }
+  | { call: 'allocIds'; count: number }
+  | { call: 'storeHeartbeat'; hb: Parameters<PdService['storeHeartbeat']>[0] }
+  | { call: 'regionHeartbeat'; hb: Parameters<PdService['regionHeartbeat']>[0] }
+  | { call: 'regionByKey'; key: Uint8Array }
+  | { call: 'regionById'; id: RegionId }
+  | { call: 'regions' };
+
+async function answer(pd: PdService, c: InternalCall): Promise<unknown> {
+  switch (c.call) {
+    case 'tso':
+      return { first: await pd.timestamps(c.count) };
+    case 'allocIds':
+      return { first: await pd.allocIds(c.count) };
+    case 'storeHeartbeat':
+      return pd.storeHeartbeat(c.hb);
+    case 'regionHeartbeat':
+      return pd.regionHeartbeat(c.hb);
+    case 'regionByKey':
+      return (await pd.regionByKey(c.key)) ?? null;
+    case 'regionById':
+      return (await pd.regionById(c.id)) ?? null;
+    case 'regions':
+      return (await pd.listRegions()).map(({ region, stats }) => ({ region, leader: stats?.leader }));
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+      if (bytes > requestBytesMax) {
+        reject(new PdRequestError(`request body over ${requestBytesMax} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 1) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(text);
+}
+
+/** A region as `ctl regions` and the JSON API show it. */
+export function regionJson(r: Region, stats: RegionStats | undefined): unknown {
+  return {
+    id: r.id,
+    start: showKey(r.start),
+    end: r.end.length === 0 ? '' : showKey(r.end),
+    startBase64: Buffer.from(r.start).toString('base64'),
+    endBase64: Buffer.from(r.end).toString('base64'),
+    ...(r.slots ? { slots: r.slots } : {}),
+    epoch: r.epoch,
+    peers: r.peers,
+    leader: stats?.leader ?? null,
+    approximateBytes: stats?.approximateBytes ?? 0,
+    approximateKeys: stats?.approximateKeys ?? 0,
+    writeQps: stats?.writeQps ?? 0,
+    readQps: stats?.readQps ?? 0,
+  };
+}
+
+export function pdRoutes(pd: PdService): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (!url.startsWith('/pd/')) return false;
+    void serve(pd, url, req, res).catch((err: Error) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof PdNotLeader) {
+        if (err.leaderClientUrl) res.setHeader('x-flotilla-pd-leader', err.leaderClientUrl);
+        return sendJson(res, 503, { error: err.message, leader: err.leaderClientUrl ?? null });
+      }
+      if (err instanceof PdRequestError) return sendJson(res, 400, { error: err.message });
+      sendJson(res, 500, { error: `pd: ${err.message}` });
+    });
+    return true;
+  };
+}
+
+async function serve(pd: PdService, url: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = url.split('?')[0]!;
+  if (path === '/pd/internal' && req.method === 'POST') {
+    const c = unpack<InternalCall>(await readBody(req));
+    const out = pack(await answer(pd, c));
+    res.writeHead(200, { 'content-type': 'application/x-msgpack' });
+    res.end(out);
+    return;
+  }
+  if (path === '/pd/api/v1/regions' && req.method === 'GET') {
+    const regions = await pd.listRegions();
+    return sendJson(res, 200, { count: regions.length, regions: regions.map(({ region, stats }) => regionJson(region, stats)) });
+  }
+  if (path === '/pd/api/v1/stores' && req.method === 'GET') {
+    const stores = await pd.listStores();
+    return sendJson(res, 200, { count: stores.length, stores });
+  }
+  if (path === '/pd/api/v1/split' && req.method === 'POST') {
+    const body = parseJson(await readBody(req)) as { key?: string; keyBase64?: string };
+    let key: Uint8Array;
+    if (typeof body.key === 'string') key = Buffer.from(body.key, 'utf8');
+    else if (typeof body.keyBase64 === 'string') key = Buffer.from(body.keyBase64, 'base64');
+    else throw new PdRequestError('split needs "key" or "keyBase64"');
+    if (key.length === 0) throw new PdRequestError('cannot split at the empty key');
+    return sendJson(res, 200, await pd.split(key));
+  }
+  if (path === '/pd/api/v1/transfer-leader' && req.method === 'POST') {
+    const body = parseJson(await readBody(req)) as { region?: number; store?: number };
+    if (!Number.isSafeInteger(body.region) || !Number.isSafeInteger(body.store)) throw new PdRequestError('transfer-leader needs "region" and "store" (numbers)');
+    await pd.transferLeader(body.region as RegionId, body.store as StoreId);
+    return sendJson(res, 200, {});
+  }
+  sendJson(res, 404, { error: `pd: no route ${req.method} ${path}` });
+}
+
+function parseJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch {
+    throw new PdRequestError('body is not JSON');
+  }
+}

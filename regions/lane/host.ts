@@ -1,0 +1,215 @@
+// The main thread's side of a store's lanes: starts the worker threads, places region peers on
+// them, and carries everything between them and the rest of the store (router, transport, PD
+// client). What goes to one lane during one event-loop turn is posted as one batch.
+
+import { Worker } from 'node:worker_threads';
+import type { Region, RegionEpoch, RegionId, StoreId } from '../../src/cluster/region.js';
+import { RegionCallError } from '../../src/cluster/region_ops.js';
+import type { Message, NodeId } from '../../src/raft/index.js';
+import { assert, assertNever } from '../../src/util/assert.js';
+import type { FromLane, LaneOptions, RegionOp, RegionReport, ToLane } from './protocol.js';
+
+export { RegionCallError };
+
+export interface LaneHostOptions extends Omit<LaneOptions, 'lane' | 'path'> {
+  /** Number of lanes (worker threads). */
+  lanes: number;
+  /** The lane's data directory: `${dataDir}/lane-${n}`. */
+  dataDir: string;
+  /** Sends Raft messages to another store (the transport). */
+  send(toStore: StoreId, msgs: Message[]): void;
+  /** `count` consecutive timestamps from PD's oracle; resolves with the first. */
+  timestamps(count: number): Promise<number>;
+  /** Regions created or changed on this store (router cache, PD heartbeats). */
+  onRegions?(reports: RegionReport[]): void;
+  log?(line: string): void;
+  /** Calls not answered within this time fail with etcd's request timeout. */
+  requestTimeoutMs?: number;
+}
+
+interface PendingCall {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class LaneHost {
+  private readonly workers: Worker[] = [];
+  private readonly queues: ToLane[][] = [];
+  private flushScheduled = false;
+  private readonly laneOf = new Map<RegionId, number>();
+  private readonly regionCount: number[] = [];
+  private readonly calls = new Map<number, PendingCall>();
+  private callSeq = 0;
+  private stopping: Promise<void> | undefined;
+  /** The latest report of every region hosted here. */
+  readonly regions = new Map<RegionId, RegionReport>();
+
+  private constructor(private readonly o: LaneHostOptions) {}
+
+  static async start(o: LaneHostOptions): Promise<LaneHost> {
+    assert(o.lanes >= 1, `lanes must be at least 1, got ${o.lanes}`);
+    const host = new LaneHost(o);
+    const ready: Array<Promise<void>> = [];
+    for (let n = 0; n < o.lanes; n++) {
+      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, ...rest } = o;
+      const opts: LaneOptions = { ...rest, lane: n, path: `${dataDir}/lane-${n}` };
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
+      host.workers.push(w);
+      host.queues.push([]);
+      host.regionCount.push(0);
+      ready.push(new Promise((resolve, reject) => {
+        w.once('online', () => resolve());
+        w.once('error', reject);
+      }));
+      w.on('message', (batch: FromLane[]) => host.onLane(n, batch));
+      w.on('error', (err) => o.log?.(`flotilla: lane ${n} failed: ${err.stack ?? err.message}`));
+    }
+    await Promise.all(ready);
+    return host;
+  }
+
+  get laneCount(): number {
+    return this.workers.length;
+  }
+
+  /** Creates this store's peer of a region on the lane with the fewest regions. */
+  createPeer(region: Region, peerId: NodeId): void {
+    let lane = this.laneOf.get(region.id);
+    if (lane === undefined) {
+      lane = 0;
+      for (let n = 1; n < this.regionCount.length; n++) if (this.regionCount[n]! < this.regionCount[lane]!) lane = n;
+      this.place(region.id, lane);
+    }
+    this.enqueue(lane, { t: 'createPeer', region, peerId });
+  }
+
+  private place(region: RegionId, lane: number): void {
+    if (this.laneOf.has(region)) return;
+    this.laneOf.set(region, lane);
+    this.regionCount[lane]!++;
+  }
+
+  /** Raft messages from another store. Messages for regions not hosted here are dropped. */
+  receive(msgs: Message[]): void {
+    const byLane = new Map<number, Message[]>();
+    for (const m of msgs) {
+      const lane = this.laneOf.get(m.group as RegionId);
+      if (lane === undefined) continue;
+      let l = byLane.get(lane);
+      if (!l) byLane.set(lane, (l = []));
+      l.push(m);
+    }
+    for (const [lane, l] of byLane) this.enqueue(lane, { t: 'raft', msgs: l });
+  }
+
+  unreachable(region: RegionId, peer: NodeId): void {
+    const lane = this.laneOf.get(region);
+    if (lane !== undefined) this.enqueue(lane, { t: 'unreachable', region, peer });
+  }
+
+  /** Every region with a peer on `store`, to tell them it cannot be reached. */
+  regionsWithPeerOn(store: StoreId): Array<{ region: RegionId; peer: NodeId }> {
+    const out: Array<{ region: RegionId; peer: NodeId }> = [];
+    for (const r of this.regions.values()) for (const p of r.region.peers) if (p.storeId === store) out.push({ region: r.region.id, peer: p.id });
+    return out;
+  }
+
+  /** Runs `op` on this store's peer of `region`. Rejects with RegionCallError. */
+  call(region: RegionId, epoch: RegionEpoch, op: RegionOp): Promise<unknown> {
+    const lane = this.laneOf.get(region);
+    if (lane === undefined) return Promise.reject(new RegionCallError({ kind: 'region', error: { code: 'RegionNotFound', regionId: region } }));
+    const id = ++this.callSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.calls.delete(id)) reject(new RegionCallError({ kind: 'etcd', code: 'Timeout', message: 'etcdserver: request timed out' }));
+      }, this.o.requestTimeoutMs ?? 7000);
+      timer.unref?.();
+      this.calls.set(id, { resolve, reject, timer });
+      this.enqueue(lane, { t: 'call', id, region, epoch, op });
+    });
+  }
+
+  private enqueue(lane: number, m: ToLane): void {
+    this.queues[lane]!.push(m);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (let n = 0; n < this.workers.length; n++) {
+        const q = this.queues[n]!;
+        if (q.length === 0) continue;
+        this.queues[n] = [];
+        this.workers[n]!.postMessage(q);
+      }
+    });
+  }
+
+  private onLane(lane: number, batch: FromLane[]): void {
+    for (const m of batch) {
+      switch (m.t) {
+        case 'send':
+          this.o.send(m.toStore, m.msgs);
+          break;
+        case 'reply': {
+          const c = this.calls.get(m.id);
+          if (!c) break;
+          this.calls.delete(m.id);
+          clearTimeout(c.timer);
+          if (m.ok) c.resolve(m.value);
+          else c.reject(new RegionCallError(m.error));
+          break;
+        }
+        case 'tso':
+          this.o.timestamps(m.count).then(
+            (first) => this.enqueue(lane, { t: 'tso', id: m.id, first, count: m.count }),
+            (err: Error) => this.enqueue(lane, { t: 'tsoFailed', id: m.id, message: err.message }),
+          );
+          break;
+        case 'regions':
+          for (const r of m.changed) {
+            this.place(r.region.id, lane);
+            this.regions.set(r.region.id, r);
+          }
+          for (const id of m.removed) {
+            this.regions.delete(id);
+            if (this.laneOf.get(id) === lane) {
+              this.laneOf.delete(id);
+              this.regionCount[lane]!--;
+            }
+          }
+          this.o.onRegions?.(m.changed);
+          break;
+        case 'log':
+          this.o.log?.(m.line);
+          break;
+        case 'stopped':
+          break;
+        default:
+          assertNever(m, 'lane message');
+      }
+    }
+  }
+
+  /** Stops every lane: pending calls fail, storage closes. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      const done = this.workers.map((w) => new Promise<void>((resolve) => {
+        w.on('message', (batch: FromLane[]) => {
+          if (batch.some((m) => m.t === 'stopped')) resolve();
+        });
+        w.once('exit', () => resolve());
+      }));
+      for (let n = 0; n < this.workers.length; n++) this.enqueue(n, { t: 'stop' });
+      await Promise.all(done);
+      await Promise.all(this.workers.map((w) => w.terminate()));
+      for (const [, c] of this.calls) {
+        clearTimeout(c.timer);
+        c.reject(new RegionCallError({ kind: 'etcd', code: 'Stopped', message: 'etcdserver: server stopped' }));
+      }
+      this.calls.clear();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,262 @@
+// A lane: one worker thread of a store, hosting many region peers over one LMDB environment
+// and one MVCC tablet (every region of the lane keeps its keys in the same tables, so a split
+// or merge moves no data). The lane runs the Ready loop of all its peers:
+//
+//   once per event-loop turn in which anything happened:
+//     1. start the ReadIndex rounds of reads queued this turn; ask for timestamps for new writes;
+//     2. collect a Ready from every peer that has one;
+//     3. ONE storage write for all of them: append entries, hard states, apply committed entries
+//        (group commit; one fsync however many regions were busy);
+//     4. post ONE batch to the main thread: every peer's messages (grouped by store), replies;
+//     5. advance every peer, release reads.
+//
+// The lane is plain code driven by `handle(batch)` and `tick()`; worker.ts wires it to a thread,
+// tests drive it directly. Nothing here blocks on the main thread: timestamps arrive as messages.
+
+import type { Region, RegionId, StoreId } from '../../src/cluster/region.js';
+import { MvccStore } from '../../src/mvcc/index.js';
+import type { Index, Message, NodeId, Ready, Term } from '../../src/raft/index.js';
+import { openEngine, RaftLogStore, type Engine, type Table } from '../../src/storage/index.js';
+import { assertNever } from '../../src/util/assert.js';
+import { Prng } from '../../src/util/prng.js';
+import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
+import type { CallError, FromLane, LaneOptions, RegionReport, ToLane } from './protocol.js';
+
+interface StoredPeer {
+  region: Region;
+  peerId: NodeId;
+}
+
+export class Lane {
+  private readonly engine: Engine;
+  private readonly kv: MvccStore;
+  private readonly regionsTable: Table<string, StoredPeer>;
+  private readonly peers = new Map<RegionId, Peer>();
+  private readonly ctx: PeerContext;
+  private out: FromLane[] = [];
+  private scheduled = false;
+  private stopped = false;
+  private tsoSeq = 0;
+  /** The timestamp request in flight (one at a time keeps a lane's revisions in order). */
+  private tsoInFlight: number | undefined;
+  private callSeq = 0;
+  private readonly incarnation: string;
+  private changed = new Set<RegionId>();
+
+  constructor(
+    o: LaneOptions,
+    private readonly post: (batch: FromLane[]) => void,
+    private readonly defer: (fn: () => void) => void,
+    clockMs: number,
+  ) {
+    this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs });
+    this.kv = new MvccStore(this.engine, { name: 'tablet' });
+    this.regionsTable = this.engine.table<StoredPeer>('regions', { keys: 'string' });
+    this.incarnation = `${o.storeId}.${o.lane}.${clockMs.toString(36)}`;
+    this.ctx = {
+      kv: this.kv,
+      rand: new Prng((o.storeId * 7919 + o.lane * 104729 + clockMs) >>> 0),
+      electionTicks: Math.max(2, Math.round(o.electionMs / o.heartbeatMs)),
+      hibernateTicks: o.hibernateTicks,
+    };
+    // Restart: every peer this lane hosted comes back from its stored region and Raft state.
+    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId);
+  }
+
+  get regionCount(): number {
+    return this.peers.size;
+  }
+
+  private openPeer(region: Region, peerId: NodeId): Peer {
+    const log = new RaftLogStore(this.engine, region.id);
+    const peer = new Peer({
+      region,
+      peerId,
+      log,
+      ctx: this.ctx,
+      applied: log.applied(),
+      lastRev: 0,
+    });
+    this.peers.set(region.id, peer);
+    this.changed.add(region.id);
+    return peer;
+  }
+
+  /** Creates this store's peer of a region that is new here (bootstrap or replica). */
+  private createPeer(region: Region, peerId: NodeId): void {
+    if (this.peers.has(region.id)) return;
+    const log = new RaftLogStore(this.engine, region.id);
+    this.engine.write(() => {
+      if (log.lastIndex() === 0 && log.snapshot().metadata.index === 0) {
+        // Every peer of a new region starts from the same point: a snapshot at index 1 naming its
+        // voters and learners (as a new etcd cluster does), so they elect in term 2.
+        const voters = region.peers.filter((p) => p.role === 'voter').map((p) => p.id);
+        const learners = region.peers.filter((p) => p.role === 'learner').map((p) => p.id);
+        const confState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
+        log.applySnapshot({ metadata: { index: 1 as Index, term: 1 as Term, confState }, data: new Uint8Array(0) });
+        log.setApplied(1 as Index);
+        log.setHardState({ term: 1 as Term, vote: 0, commit: 1 as Index });
+      }
+      this.regionsTable.put(String(region.id), { region, peerId });
+    });
+    const peer = this.openPeer(region, peerId);
+    // A region with one voter elects itself at once instead of waiting for a timeout.
+    const voters = region.peers.filter((p) => p.role === 'voter');
+    if (voters.length === 1 && voters[0]!.id === peerId) peer.node.campaign();
+  }
+
+  // ---- inputs ----
+
+  handle(batch: ToLane[]): void {
+    if (this.stopped) return;
+    for (const m of batch) {
+      switch (m.t) {
+        case 'raft':
+          for (const msg of m.msgs) this.peers.get(msg.group as RegionId)?.step(msg);
+          break;
+        case 'unreachable':
+          this.peers.get(m.region)?.node.reportUnreachable(m.peer);
+          break;
+        case 'snapStatus':
+          this.peers.get(m.region)?.node.reportSnapshot(m.peer, m.ok);
+          break;
+        case 'call':
+          this.call(m);
+          break;
+        case 'tso':
+          this.onTimestamps(m.id, m.first, m.count);
+          break;
+        case 'tsoFailed':
+          this.tsoInFlight = undefined;
+          for (const p of this.peers.values()) p.failAwaitingTs({ kind: 'etcd', code: 'Unavailable', message: `timestamp oracle: ${m.message}` });
+          break;
+        case 'createPeer':
+          this.createPeer(m.region, m.peerId);
+          break;
+        case 'stop':
+          this.stop();
+          return;
+        default:
+          assertNever(m, 'lane message');
+      }
+    }
+    this.schedule();
+  }
+
+  private call(m: Extract<ToLane, { t: 'call' }>): void {
+    const reply: Reply = (ok, value) => {
+      if (ok) this.out.push({ t: 'reply', id: m.id, ok: true, value });
+      else this.out.push({ t: 'reply', id: m.id, ok: false, error: value as CallError });
+      this.schedule();
+    };
+    const peer = this.peers.get(m.region);
+    if (!peer) return reply(false, { kind: 'region', error: { code: 'RegionNotFound', regionId: m.region } });
+    peer.call(m.epoch, m.op, () => `${this.incarnation}:${this.callSeq++}`, reply);
+  }
+
+  tick(): void {
+    if (this.stopped) return;
+    for (const p of this.peers.values()) p.tick();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    this.defer(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  // ---- timestamps ----
+
+  private requestTimestamps(): void {
+    if (this.tsoInFlight !== undefined) return;
+    let count = 0;
+    for (const p of this.peers.values()) count += p.timestampsNeeded();
+    if (count === 0) return;
+    this.tsoInFlight = ++this.tsoSeq;
+    this.out.push({ t: 'tso', id: this.tsoInFlight, count });
+  }
+
+  private onTimestamps(id: number, first: number, count: number): void {
+    if (id !== this.tsoInFlight) return;
+    this.tsoInFlight = undefined;
+    let next = first;
+    const end = first + count;
+    for (const p of this.peers.values()) {
+      if (next >= end) break;
+      if (p.timestampsNeeded() === 0) continue;
+      next += p.proposeWithTimestamps(next, end - next);
+    }
+  }
+
+  // ---- the Ready loop ----
+
+  private run(): void {
+    if (this.stopped) return;
+    const busy: Array<{ peer: Peer; rd: Ready }> = [];
+    for (const p of this.peers.values()) {
+      p.startReadRound();
+      if (p.node.hasReady()) busy.push({ peer: p, rd: p.node.ready() });
+    }
+    this.requestTimestamps();
+    const outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }> = [];
+    const mustWrite = busy.some(({ rd }) => rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0 || rd.snapshot !== undefined);
+    if (mustWrite) {
+      this.engine.write(() => {
+        for (const { peer, rd } of busy) peer.persistAndApply(rd, outcomes);
+      });
+    }
+    // Durable: messages may go out, grouped by destination store.
+    const byStore = new Map<StoreId, Message[]>();
+    for (const { peer, rd } of busy) {
+      for (const m of rd.messages) {
+        const store = peer.storeOf(m.to);
+        if (store === undefined) continue;
+        let l = byStore.get(store);
+        if (!l) byStore.set(store, (l = []));
+        l.push(m);
+      }
+      if (rd.softState) this.changed.add(peer.region.id);
+      peer.afterCommit(rd);
+    }
+    for (const [toStore, msgs] of byStore) this.out.push({ t: 'send', toStore, msgs });
+    for (const o of outcomes) o.reply(o.ok, o.value);
+    for (const { peer, rd } of busy) {
+      peer.node.advance(rd);
+      peer.releaseReads();
+    }
+    this.reportChanges();
+    this.flush();
+    if (busy.some(({ peer }) => peer.node.hasReady())) this.schedule();
+  }
+
+  private reportChanges(): void {
+    if (this.changed.size === 0) return;
+    const changed: RegionReport[] = [];
+    for (const id of this.changed) {
+      const p = this.peers.get(id);
+      if (!p) continue;
+      changed.push({ region: p.region, leader: p.leaderPeer(), isLeader: p.isLeader, appliedRevision: p.lastApplied });
+    }
+    this.changed.clear();
+    this.out.push({ t: 'regions', changed, removed: [] });
+  }
+
+  private flush(): void {
+    if (this.out.length === 0) return;
+    const batch = this.out;
+    this.out = [];
+    this.post(batch);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    for (const p of this.peers.values()) p.close({ kind: 'etcd', code: 'Stopped', message: 'etcdserver: server stopped' });
+    this.flush();
+    this.stopped = true;
+    void this.engine.close().then(() => this.post([{ t: 'stopped' }]));
+  }
+}

@@ -1,0 +1,428 @@
+// One replica of one region, hosted by a lane. The peer's state sits here in one place (TiKV's
+// habit): the region's metadata, its Raft node, the proposals and reads waiting on it. The lane
+// drives it; a peer never commits storage nor posts messages itself.
+//
+// Propose: a client call arrives with the router's epoch. Checked first: this peer leads, the
+//   epoch's version is the region's, every key lies inside the region. Reads: serializable ones
+//   are answered at once; linearizable ones wait for one ReadIndex round per loop. Writes wait
+//   for timestamps: the lane asks PD's oracle once per loop for all its peers' new writes and
+//   hands them out in arrival order, so a region's revisions grow in log order. The entry
+//   carries its revision, so applying stays deterministic.
+// Apply (inside the lane's storage write): the entry's epoch and keys are checked again against
+//   the region as it is at that point of the log (a split may have come before it), then the
+//   write goes to the lane's tablet at the entry's revision.
+// On apply result: the proposer's call is answered after the write is durable.
+
+import type { Region, RegionEpoch, RegionPeer, StoreId } from '../../src/cluster/region.js';
+import { keyInRange } from '../../src/cluster/region.js';
+import { EtcdError } from '../../src/mvcc/errors.js';
+import type { MvccStore } from '../../src/mvcc/index.js';
+import type { RangeRequest, TxnRequest } from '../../src/mvcc/types.js';
+import {
+  ProposalDroppedError,
+  RawNode,
+  type Entry,
+  type Index,
+  type Message,
+  type NodeId,
+  type Ready,
+} from '../../src/raft/index.js';
+import type { Storage } from '../../src/raft/storage.js';
+import type { RaftLogStore } from '../../src/storage/index.js';
+import { assert } from '../../src/util/assert.js';
+import { pack, unpack } from '../../src/util/msgpack.js';
+import type { Rand } from '../../src/util/prng.js';
+import type { CallError, RegionOp } from '../lane/protocol.js';
+
+/** A write as it sits in a Raft entry. */
+interface WriteEntry {
+  /** Proposer's call key: `${lane incarnation}:${seq}`; the proposer answers its call by it. */
+  rid: string;
+  rev: number;
+  version: number;
+  op: Extract<RegionOp, { op: 'put' | 'deleteRange' | 'txn' | 'compact' }>;
+}
+
+export type Reply = (ok: boolean, value: unknown) => void;
+
+interface PendingWrite {
+  entry: Omit<WriteEntry, 'rev'>;
+  reply: Reply;
+}
+
+export interface PeerContext {
+  kv: MvccStore;
+  rand: Rand;
+  electionTicks: number;
+  hibernateTicks: number;
+}
+
+/** Keys (or key ranges) an operation touches, for the in-region check. */
+function keysOf(op: RegionOp): Array<{ key: Uint8Array; end: Uint8Array }> {
+  const one = (key: Uint8Array, rangeEnd: Uint8Array) => ({ key, end: rangeEnd });
+  switch (op.op) {
+    case 'range':
+    case 'deleteRange':
+      return [one(op.req.key, op.req.rangeEnd)];
+    case 'put':
+      return [one(op.req.key, new Uint8Array(0))];
+    case 'txn':
+      return keysOfTxn(op.req);
+    default:
+      return [];
+  }
+}
+
+function keysOfTxn(t: TxnRequest): Array<{ key: Uint8Array; end: Uint8Array }> {
+  const out: Array<{ key: Uint8Array; end: Uint8Array }> = [];
+  for (const c of t.compare) out.push({ key: c.key, end: c.rangeEnd });
+  for (const ops of [t.success, t.failure]) {
+    for (const o of ops) {
+      if ('requestRange' in o) out.push({ key: o.requestRange.key, end: o.requestRange.rangeEnd });
+      else if ('requestPut' in o) out.push({ key: o.requestPut.key, end: new Uint8Array(0) });
+      else if ('requestDeleteRange' in o) out.push({ key: o.requestDeleteRange.key, end: o.requestDeleteRange.rangeEnd });
+      else if ('requestTxn' in o) out.push(...keysOfTxn(o.requestTxn));
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether [key, end) (etcd's encoding: empty end = one key, "\0" = from key on) lies inside the
+ * region. A range reaching past the region's end is outside: the router clips ranges first.
+ */
+function insideRegion(r: Region, key: Uint8Array, end: Uint8Array): boolean {
+  if (!keyInRange(key, r.start, r.end)) return false;
+  if (end.length === 0) return true;
+  const fromKey = end.length === 1 && end[0] === 0;
+  if (r.end.length === 0) return true;
+  if (fromKey) return false;
+  // [key, end) must end at or before the region's end.
+  return Buffer.compare(Buffer.from(end.buffer, end.byteOffset, end.length), Buffer.from(r.end.buffer, r.end.byteOffset, r.end.length)) <= 0;
+}
+
+export class Peer {
+  readonly node: RawNode;
+  region: Region;
+  readonly peerId: NodeId;
+  private readonly ctx: PeerContext;
+  private readonly log: RaftLogStore;
+  /** Calls waiting for their entry to apply, by rid. */
+  private readonly waiting = new Map<string, Reply>();
+  /** Writes waiting for a timestamp. */
+  private awaitingTs: PendingWrite[] = [];
+  /** Linearizable reads waiting for the next ReadIndex round, and rounds in flight. */
+  private readQueue: QueuedRead[] = [];
+  private readonly readRounds = new Map<string, QueuedRead[]>();
+  private readReady: Array<{ index: number; reads: QueuedRead[] }> = [];
+  private readSeq = 0;
+  /** The revision of the last write applied (or proposed, on the leader) in this region. */
+  private lastRev = 0;
+  private idleTicks = 0;
+  hibernating = false;
+  lead: NodeId = 0;
+
+  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number }) {
+    this.region = opts.region;
+    this.peerId = opts.peerId;
+    this.ctx = opts.ctx;
+    this.log = opts.log;
+    this.lastRev = opts.lastRev;
+    const log = opts.log;
+    const storage: Storage = {
+      initialState: () => log.initialState(),
+      entries: (lo, hi, maxBytes) => log.entries(lo, hi, maxBytes),
+      term: (i) => log.term(i),
+      lastIndex: () => log.lastIndex(),
+      firstIndex: () => log.firstIndex(),
+      snapshot: () => log.snapshot(),
+    };
+    this.node = new RawNode({
+      id: opts.peerId,
+      group: opts.region.id,
+      storage,
+      applied: opts.applied,
+      electionTicks: opts.ctx.electionTicks,
+      heartbeatTicks: 1,
+      preVote: true,
+      checkQuorum: true,
+      readOnlyOption: 'safe',
+      applyWithPersist: true,
+      rand: opts.ctx.rand,
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.node.raft.state === 'leader';
+  }
+
+  leaderPeer(): RegionPeer | undefined {
+    return this.region.peers.find((p) => p.id === this.lead);
+  }
+
+  storeOf(peer: NodeId): StoreId | undefined {
+    return this.region.peers.find((p) => p.id === peer)?.storeId;
+  }
+
+  // ---- inputs ----
+
+  tick(): void {
+    if (this.hibernating) return;
+    this.node.tick();
+    // A region with nothing to do stops ticking: 10,000 idle regions cost no CPU. The leader
+    // waits until every follower has its whole log, so nobody is left needing a heartbeat.
+    this.idleTicks++;
+    if (this.idleTicks >= this.ctx.hibernateTicks && this.canHibernate()) this.hibernating = true;
+  }
+
+  private canHibernate(): boolean {
+    if (this.awaitingTs.length > 0 || this.waiting.size > 0 || this.readRounds.size > 0 || this.readQueue.length > 0) return false;
+    if (this.lead === 0) return false;
+    if (!this.isLeader) return true;
+    const last = this.node.raft.raftLog.lastIndex();
+    let caughtUp = true;
+    this.node.raft.trk.visit((id, pr) => {
+      if (id !== this.peerId && pr.match !== last) caughtUp = false;
+    });
+    return caughtUp;
+  }
+
+  wake(): void {
+    this.hibernating = false;
+    this.idleTicks = 0;
+  }
+
+  step(m: Message): void {
+    // Heartbeats keep a region alive but are not activity: only real traffic wakes it.
+    if (m.type !== 'heartbeat' && m.type !== 'heartbeat-resp') this.wake();
+    else if (this.hibernating) this.wake();
+    this.node.step(m);
+  }
+
+  /** A client call. Answers at once (errors, serializable reads) or queues it. */
+  call(epoch: RegionEpoch, op: RegionOp, rid: () => string, reply: Reply): void {
+    this.wake();
+    const fail = (e: CallError) => reply(false, e);
+    if (op.op === 'transferLeader') {
+      if (!this.isLeader) return fail(this.notLeader());
+      this.node.transferLeader(op.toPeer);
+      return reply(true, {});
+    }
+    if (epoch.version !== this.region.epoch.version) return fail(this.epochNotMatch());
+    for (const { key, end } of keysOf(op)) {
+      if (!insideRegion(this.region, key, end)) {
+        return fail({ kind: 'region', error: { code: 'KeyNotInRegion', regionId: this.region.id, key, region: this.region } });
+      }
+    }
+    if (op.op === 'range') {
+      const req: RangeRequest = op.req;
+      const run = () => {
+        try {
+          reply(true, this.ctx.kv.range(req));
+        } catch (e) {
+          fail(etcdError(e));
+        }
+      };
+      if (req.serializable) return run();
+      if (!this.isLeader) return fail(this.notLeader());
+      this.readQueue.push({ run, fail: () => fail(this.notLeader()) });
+      return;
+    }
+    if (op.op === 'split') {
+      // Splits arrive with the admin commands (regions/peer/admin); until then they are refused clearly.
+      return fail({ kind: 'etcd', code: 'Unimplemented', message: 'split is not available on this store yet' });
+    }
+    if (!this.isLeader) return fail(this.notLeader());
+    this.awaitingTs.push({ entry: { rid: rid(), version: this.region.epoch.version, op }, reply });
+  }
+
+  private notLeader(): CallError {
+    const leader = this.leaderPeer();
+    return { kind: 'region', error: { code: 'NotLeader', regionId: this.region.id, ...(leader ? { leader } : {}) } };
+  }
+
+  private epochNotMatch(): CallError {
+    return { kind: 'region', error: { code: 'EpochNotMatch', current: [this.region] } };
+  }
+
+  // ---- timestamps ----
+
+  /** Writes waiting for a timestamp (the lane requests them all at once). */
+  timestampsNeeded(): number {
+    return this.awaitingTs.length;
+  }
+
+  /**
+   * Hands `count` timestamps from `first` to the waiting writes, in arrival order, and proposes
+   * them. Returns how many were used. Timestamps at or below the region's last revision are
+   * skipped (a block fetched before this peer became leader): the writes then wait for the next.
+   */
+  proposeWithTimestamps(first: number, count: number): number {
+    let used = 0;
+    let next = first;
+    const end = first + count;
+    if (next <= this.lastRev) next = this.lastRev + 1;
+    const datas: Uint8Array[] = [];
+    const proposed: PendingWrite[] = [];
+    while (this.awaitingTs.length > 0 && next < end) {
+      const w = this.awaitingTs.shift()!;
+      if (!this.isLeader) {
+        w.reply(false, this.notLeader());
+        continue;
+      }
+      datas.push(pack({ ...w.entry, rev: next } satisfies WriteEntry));
+      proposed.push(w);
+      this.lastRev = next;
+      next++;
+      used++;
+    }
+    if (datas.length === 0) return used;
+    try {
+      this.node.proposeBatch(datas);
+    } catch (e) {
+      const err: CallError = e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e);
+      for (const w of proposed) w.reply(false, err);
+      return used;
+    }
+    for (const w of proposed) this.waiting.set(w.entry.rid, w.reply);
+    return used;
+  }
+
+  /** The timestamp request failed (PD unreachable): the writes waiting for it fail. */
+  failAwaitingTs(error: CallError): void {
+    const ws = this.awaitingTs;
+    this.awaitingTs = [];
+    for (const w of ws) w.reply(false, error);
+  }
+
+  // ---- the Ready loop (driven by the lane) ----
+
+  /** Starts this loop's ReadIndex round, if reads are queued. */
+  startReadRound(): void {
+    if (this.readQueue.length === 0) return;
+    const ctx = `r${this.readSeq++}`;
+    const reads = this.readQueue;
+    this.readQueue = [];
+    try {
+      this.node.readIndex(ctx);
+    } catch {
+      for (const r of reads) r.fail();
+      return;
+    }
+    this.readRounds.set(ctx, reads);
+  }
+
+  /** Persists this Ready's Raft state and applies its committed entries (inside the lane's write). */
+  persistAndApply(rd: Ready, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
+    assert(rd.snapshot === undefined, `region ${this.region.id}: snapshots are not handled yet`);
+    if (rd.entries.length > 0) this.log.append(rd.entries);
+    if (rd.hardState) this.log.setHardState(rd.hardState);
+    let applied = 0;
+    for (const e of rd.committedEntries) {
+      applied = e.index;
+      this.applyEntry(e, outcomes);
+    }
+    if (applied > 0) this.log.setApplied(applied as Index);
+  }
+
+  private applyEntry(e: Entry, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
+    if (e.type !== 'normal' || e.data.length === 0) return;
+    const w = unpack<WriteEntry>(e.data);
+    const reply = this.waiting.get(w.rid);
+    if (reply) this.waiting.delete(w.rid);
+    const answer = (ok: boolean, value: unknown) => {
+      if (reply) outcomes.push({ reply, ok, value });
+    };
+    // The region may have changed between proposal and apply: check again, as every replica does.
+    if (w.version !== this.region.epoch.version) return answer(false, this.epochNotMatch());
+    if (w.rev <= this.lastApplied) {
+      // Cannot happen while timestamps are handed out as they are; refused the same way everywhere.
+      return answer(false, { kind: 'etcd', code: 'Unavailable', message: `revision ${w.rev} is not above ${this.lastApplied}` } satisfies CallError);
+    }
+    const kv = this.ctx.kv;
+    try {
+      let value: unknown;
+      switch (w.op.op) {
+        case 'put':
+          value = kv.put(w.op.req, w.rev);
+          break;
+        case 'deleteRange':
+          value = kv.deleteRange(w.op.req, w.rev);
+          break;
+        case 'txn':
+          value = kv.txn(w.op.req, w.rev);
+          break;
+        case 'compact':
+          kv.compactRange(w.op.revision, this.region.start, this.region.end);
+          value = { revision: w.rev };
+          break;
+      }
+      this.lastApplied = w.rev;
+      if (this.lastRev < w.rev) this.lastRev = w.rev;
+      answer(true, value);
+    } catch (err) {
+      answer(false, etcdError(err));
+    }
+  }
+
+  /** The revision of the last write this replica applied. */
+  lastApplied = 0;
+
+  /** After the write committed: leader changes and confirmed read rounds. */
+  afterCommit(rd: Ready): void {
+    if (rd.softState) {
+      const wasLeader = this.lead === this.peerId;
+      this.lead = rd.softState.lead;
+      if (wasLeader && rd.softState.role !== 'leader') this.dropLeaderWork();
+    }
+    for (const rs of rd.readStates) {
+      const reads = this.readRounds.get(rs.requestCtx);
+      if (!reads) continue;
+      this.readRounds.delete(rs.requestCtx);
+      this.readReady.push({ index: rs.index, reads });
+    }
+  }
+
+  /** Runs the reads whose index has been applied. After advance(). */
+  releaseReads(): void {
+    if (this.readReady.length === 0) return;
+    const applied = this.node.raft.raftLog.applied;
+    const keep: typeof this.readReady = [];
+    for (const r of this.readReady) {
+      if (r.index <= applied) for (const q of r.reads) q.run();
+      else keep.push(r);
+    }
+    this.readReady = keep;
+  }
+
+  /**
+   * A deposed leader's work: reads in flight may never be confirmed and writes waiting for a
+   * timestamp will not be proposed here. The router retries them on the new leader.
+   */
+  private dropLeaderWork(): void {
+    for (const [, reads] of this.readRounds) for (const q of reads) q.fail();
+    this.readRounds.clear();
+    for (const q of this.readQueue) q.fail();
+    this.readQueue = [];
+    this.failAwaitingTs(this.notLeader());
+  }
+
+  /** The peer is going away (store stopping, region removed): answer everything waiting. */
+  close(error: CallError): void {
+    this.dropLeaderWork();
+    for (const [, reply] of this.waiting) reply(false, error);
+    this.waiting.clear();
+    for (const r of this.readReady) for (const q of r.reads) q.fail();
+    this.readReady = [];
+  }
+}
+
+interface QueuedRead {
+  run(): void;
+  fail(): void;
+}
+
+function etcdError(e: unknown): CallError {
+  if (e instanceof EtcdError) return { kind: 'etcd', code: e.code, message: e.message };
+  throw e;
+}

@@ -1,0 +1,288 @@
+// Starts a store of a sharded cluster: its identity (from PD, kept in the data directory), the
+// lanes hosting its region peers, the peer transport shared by all regions, the router serving
+// etcd's API for the whole key space, and the heartbeats to PD (whose replies carry the regions
+// to create and the operators to run).
+
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { startClientServer } from '../../src/api/index.js';
+import type { Member, StatusInfo } from '../../src/api/backend.js';
+import { PdClient } from '../../src/cluster/pd_client.js';
+import { keepAliveAgent, postMsgpack } from '../../src/cluster/msgpack_http.js';
+import type { Region, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
+import { RegionCallError, type CallError, type RegionOp } from '../../src/cluster/region_ops.js';
+import { listenAddressOf } from '../../src/cli/flags.js';
+import { RegionCache } from '../../src/router/region_cache.js';
+import { Router, type RegionSender } from '../../src/router/router.js';
+import { unsupportedWatchHub } from '../../src/router/watch_unsupported.js';
+import { peerAddressOf, Transport } from '../../src/transport/index.js';
+import { pack, unpack } from '../../src/util/msgpack.js';
+import { Prng } from '../../src/util/prng.js';
+import { LaneHost } from '../lane/host.js';
+import type { RegionReport } from '../lane/protocol.js';
+import type { StoreConfig } from './flags.js';
+
+export interface RunningStore {
+  id: StoreId;
+  router: Router;
+  lanes: LaneHost;
+  stop(): Promise<void>;
+}
+
+interface StoreInfo {
+  id: StoreId;
+  clientUrl: string;
+  peerUrl: string;
+}
+
+type RegionCommand =
+  | { kind: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
+  | { kind: 'transferLeader'; toPeer: number };
+
+/** The internal route other stores' routers call with a region op (msgpack both ways). */
+const internalPath = '/flotilla/internal/region';
+const remoteCallTimeoutMs = 8_000;
+
+function loadIdentity(dataDir: string): StoreId | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dataDir, 'store.json'), 'utf8')) as { id: StoreId }).id;
+  } catch {
+    return undefined;
+  }
+}
+
+function saveIdentity(dataDir: string, id: StoreId): void {
+  const tmp = join(dataDir, 'store.json.tmp');
+  writeFileSync(tmp, JSON.stringify({ id }) + '\n', { flush: true });
+  renameSync(tmp, join(dataDir, 'store.json'));
+}
+
+export async function startStore(cfg: StoreConfig, log: (line: string) => void): Promise<RunningStore> {
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const pd = new PdClient(cfg.pd);
+  let id = loadIdentity(cfg.dataDir);
+  if (id === undefined) {
+    id = (await pd.call<{ first: number }>({ call: 'allocIds', count: 1 })).first as StoreId;
+    saveIdentity(cfg.dataDir, id);
+  }
+  const storeId = id;
+  const stores = new Map<StoreId, StoreInfo>();
+  const table = new RegionCache();
+
+  let host: LaneHost | undefined;
+  let transport: Transport | undefined;
+  const heartbeat = () => ({
+    id: storeId,
+    clientUrl: cfg.advertiseClientUrl,
+    peerUrl: cfg.advertisePeerUrl,
+    lanes: cfg.lanes,
+    regionCount: host?.regions.size ?? 0,
+    leaderCount: host ? [...host.regions.values()].filter((r) => r.isLeader).length : 0,
+    capacityBytes: 0,
+    availableBytes: 0,
+  });
+  const first = await pd.call<{ clusterId: string; stores: StoreInfo[]; bootstrap: Region[] }>({ call: 'storeHeartbeat', hb: heartbeat() });
+
+  const peerListen = peerAddressOf(cfg.listenPeerUrl);
+  if ('error' in peerListen) throw new Error(peerListen.error);
+  transport = await Transport.start({
+    memberId: String(storeId),
+    clusterId: first.clusterId,
+    listen: { host: listenAddressOf(cfg.listenPeerUrl).host, port: peerListen.port },
+    onMessages: (_from, msgs) => host?.receive(msgs),
+    onUnreachable: (peer) => {
+      if (!host) return;
+      for (const { region, peer: p } of host.regionsWithPeerOn(Number(peer) as StoreId)) host.unreachable(region, p);
+    },
+    onSnapshotStatus: () => {
+      // Region peers are created with their data (bootstrap, split); snapshots come with moves.
+    },
+  });
+  const learnStores = (list: StoreInfo[]) => {
+    for (const s of list) {
+      const known = stores.get(s.id);
+      stores.set(s.id, s);
+      if (s.id !== storeId && (!known || known.peerUrl !== s.peerUrl)) {
+        if (known) transport!.removePeer(String(s.id));
+        transport!.addPeer(String(s.id), s.peerUrl);
+      }
+    }
+  };
+  learnStores(first.stores);
+
+  // Region heartbeats: leaders report on every change and every regionHeartbeatMs.
+  const dueHeartbeat = new Map<RegionId, RegionReport>();
+  const onRegions = (reports: RegionReport[]) => {
+    for (const r of reports) {
+      table.update([r.region]);
+      if (r.leader) table.setLeader(r.region.id, r.leader);
+      if (r.isLeader) dueHeartbeat.set(r.region.id, r);
+    }
+  };
+  host = await LaneHost.start({
+    lanes: cfg.lanes,
+    dataDir: cfg.dataDir,
+    storeId,
+    noSync: cfg.noSync,
+    flushDelayMs: cfg.flushDelayMs,
+    heartbeatMs: cfg.heartbeatMs,
+    electionMs: cfg.electionMs,
+    raftLogEntriesMax: 10_000,
+    hibernateTicks: cfg.hibernateTicks,
+    send: (toStore, msgs) => {
+      if (stores.has(toStore)) transport!.send(String(toStore), msgs);
+    },
+    timestamps: (count) => pd.timestamps(count),
+    onRegions,
+    log,
+  });
+  const lanes = host;
+  const createMissing = (regions: Region[]) => {
+    for (const r of regions) {
+      const mine = r.peers.find((p) => p.storeId === storeId);
+      if (mine && !lanes.regions.has(r.id)) lanes.createPeer(r, mine.id);
+    }
+  };
+  createMissing(first.bootstrap);
+
+  // ---- calls to regions: this store's lanes, or another store's internal route ----
+  const agent = keepAliveAgent(64);
+  const sender: RegionSender = {
+    async send(store, region, op) {
+      if (store === storeId) return lanes.call(region.id, region.epoch, op);
+      const info = stores.get(store);
+      if (!info) throw new RegionCallError({ kind: 'region', error: { code: 'RegionNotFound', regionId: region.id } });
+      let answer;
+      try {
+        answer = await postMsgpack(agent, new URL(internalPath, info.clientUrl), pack({ region: region.id, epoch: region.epoch, op }), remoteCallTimeoutMs);
+      } catch (err) {
+        // The store is down or unreachable: try another peer (an election will move the leader).
+        table.clearLeader(region.id);
+        throw new RegionCallError({ kind: 'region', error: { code: 'NotLeader', regionId: region.id } });
+      }
+      if (answer.status !== 200) throw new RegionCallError({ kind: 'etcd', code: 'Unavailable', message: `store ${store}: HTTP ${answer.status}` });
+      const r = unpack<{ ok: boolean; value?: unknown; error?: CallError }>(answer.body);
+      if (r.ok) return r.value;
+      throw new RegionCallError(r.error!);
+    },
+  };
+  const internalRoutes = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.url !== internalPath || req.method !== 'POST') return false;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const call = unpack<{ region: RegionId; epoch: Region['epoch']; op: RegionOp }>(Buffer.concat(chunks));
+      lanes.call(call.region, call.epoch, call.op).then(
+        (value) => reply({ ok: true, value }),
+        (err: Error) => reply({ ok: false, error: err instanceof RegionCallError ? err.error : { kind: 'etcd', code: 'Unavailable', message: err.message } }),
+      );
+    });
+    const reply = (body: unknown) => {
+      const out = pack(body);
+      res.writeHead(200, { 'content-type': 'application/x-msgpack', 'content-length': out.length });
+      res.end(out);
+    };
+    return true;
+  };
+
+  const revision = () => {
+    let rev = 0;
+    for (const r of lanes.regions.values()) rev = Math.max(rev, r.appliedRevision);
+    return rev;
+  };
+  const router = new Router({
+    table,
+    directory: {
+      regionByKey: async (key) => (await pd.call<{ region: Region; leader: RegionPeer | undefined } | null>({ call: 'regionByKey', key })) ?? undefined,
+    },
+    sender,
+    rand: new Prng(Number(process.hrtime.bigint() % 0xffffffffn)),
+    localStore: storeId,
+    header: () => ({ clusterId: BigInt(first.clusterId), memberId: BigInt(storeId), revision: revision(), raftTerm: 0 }),
+    status: async (): Promise<StatusInfo> => ({
+      version: '3.4.23',
+      dbSize: 0,
+      dbSizeInUse: 0,
+      leader: BigInt(storeId),
+      raftIndex: 0,
+      raftTerm: 0,
+      raftAppliedIndex: 0,
+      errors: [],
+      isLearner: false,
+    }),
+    members: async (): Promise<Member[]> =>
+      [...stores.values()].sort((a, b) => a.id - b.id).map((s) => ({
+        id: BigInt(s.id),
+        name: `store-${s.id}`,
+        peerURLs: [s.peerUrl],
+        clientURLs: [s.clientUrl],
+        isLearner: false,
+      })),
+    watchHub: unsupportedWatchHub(revision),
+  });
+
+  const api = await startClientServer({
+    urls: cfg.listenClientUrls.map((u) => new URL(u)),
+    backend: router,
+    requestBytesMax: cfg.maxRequestBytes,
+    txnOpsMax: cfg.maxTxnOps,
+    httpRoutes: internalRoutes,
+  });
+
+  // ---- heartbeats ----
+  let stopped = false;
+  const runCommand = (r: RegionReport, c: RegionCommand) => {
+    const op: RegionOp = c.kind === 'split' ? { op: 'split', keys: c.keys, newRegionIds: c.newRegionIds, newPeerIds: c.newPeerIds } : { op: 'transferLeader', toPeer: c.toPeer };
+    lanes.call(r.region.id, r.region.epoch, op).catch((err: Error) => log(`flotilla: store ${storeId}: ${c.kind} of region ${r.region.id} failed: ${err.message}`));
+  };
+  const storeTimer = setInterval(() => {
+    if (stopped) return;
+    pd.call<{ stores: StoreInfo[]; bootstrap: Region[] }>({ call: 'storeHeartbeat', hb: heartbeat() }).then(
+      (reply) => {
+        learnStores(reply.stores);
+        createMissing(reply.bootstrap);
+      },
+      (err: Error) => log(`flotilla: store ${storeId}: heartbeat to PD failed: ${err.message}`),
+    );
+  }, cfg.storeHeartbeatMs);
+  let lastPeriodic = Date.now();
+  const regionTimer = setInterval(() => {
+    if (stopped) return;
+    const now = Date.now();
+    if (now - lastPeriodic >= cfg.regionHeartbeatMs) {
+      lastPeriodic = now;
+      for (const r of lanes.regions.values()) if (r.isLeader) dueHeartbeat.set(r.region.id, r);
+    }
+    if (dueHeartbeat.size === 0) return;
+    const due = [...dueHeartbeat.values()];
+    dueHeartbeat.clear();
+    for (const r of due) {
+      if (!r.leader) continue;
+      pd.call<{ command?: RegionCommand }>({
+        call: 'regionHeartbeat',
+        hb: { region: r.region, leader: r.leader, approximateBytes: 0, approximateKeys: 0, writeQps: 0, readQps: 0 },
+      }).then(
+        (reply) => reply.command && runCommand(r, reply.command),
+        () => dueHeartbeat.set(r.region.id, r),
+      );
+    }
+  }, Math.min(200, cfg.regionHeartbeatMs));
+
+  log(`flotilla: store ${storeId} (${cfg.name}) serving clients on ${cfg.listenClientUrls.join(', ')} with ${cfg.lanes} lanes`);
+  return {
+    id: storeId,
+    router,
+    lanes,
+    async stop() {
+      stopped = true;
+      clearInterval(storeTimer);
+      clearInterval(regionTimer);
+      await api.close();
+      await lanes.stop();
+      await transport!.close();
+      pd.close();
+      agent.destroy();
+    },
+  };
+}

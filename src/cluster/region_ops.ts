@@ -1,0 +1,34 @@
+// What a router asks of one region, and how a region says no. Shared by the router (src/router),
+// the store's lanes (regions/lane) and the store-to-store call path; plain data, so it crosses
+// threads and the wire as it is.
+
+import type { RegionError, RegionId } from './region.js';
+import type { DeleteRangeRequest, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
+import type { NodeId } from '../raft/types.js';
+
+/** What a client call asks of one region. Keys must lie inside the region (the router clips). */
+export type RegionOp =
+  | { op: 'range'; req: RangeRequest }
+  | { op: 'put'; req: PutRequest }
+  | { op: 'deleteRange'; req: DeleteRangeRequest }
+  | { op: 'txn'; req: TxnRequest }
+  /** Compacts the region's history below `revision` (the router sends it to every region). */
+  | { op: 'compact'; revision: number }
+  /** Splits the region at these keys (sorted, strictly inside); new IDs come from PD. */
+  | { op: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
+  | { op: 'transferLeader'; toPeer: NodeId };
+
+export type CallError = { kind: 'region'; error: RegionError } | { kind: 'etcd'; code: string; message: string };
+
+
+/** A CallError as a thrown error (local lanes and remote stores both reject with it). */
+export class RegionCallError extends Error {
+  constructor(readonly error: CallError) {
+    super(error.kind === 'etcd' ? error.message : `region error ${error.error.code}`);
+    this.name = 'RegionCallError';
+  }
+
+  get regionError(): RegionError | undefined {
+    return this.error.kind === 'region' ? this.error.error : undefined;
+  }
+}

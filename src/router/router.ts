@@ -1,0 +1,296 @@
+// The router: etcd's API (an EtcdBackend) over a sharded key space. Every store runs one; it
+// sends each request to the leader of the region holding its keys, through a RegionSender (this
+// store's lanes, or another store), and retries what regions refuse:
+//
+//   put "k"  → table.locate("k") = region 7 (epoch 1/3), leader peer 21 on store 2
+//            → sender.send(store 2, region 7, put) → { code: 'NotLeader', leader: peer 22 }
+//            → table learns the hint → retry at once on store 3 → PutResponse
+//
+// Ranges and deletes over several regions are split per region (split_request.ts), sent in
+// parallel and merged (merge.ts). What cannot keep etcd's semantics across regions yet fails
+// with a clear NotSupported error instead of a weaker answer (see notSupported below).
+
+import type { EtcdBackend, LeaseGrantResult, LeaseTimeToLiveResult, Member, ResponseHeader, StatusInfo, AlarmMember, AlarmType } from '../api/backend.js';
+import type { Region, RegionPeer, StoreId } from '../cluster/region.js';
+import { RegionCallError, type RegionOp } from '../cluster/region_ops.js';
+import { EtcdError, type EtcdErrorCode } from '../mvcc/errors.js';
+import type {
+  CompactionRequest,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../mvcc/types.js';
+import type { Rand } from '../util/prng.js';
+import type { WatchHub } from '../watch/types.js';
+import { nextRetry } from './backoff.js';
+import { mergeDeleteRange, mergeRange } from './merge.js';
+import { applyRegionError, type KeySpan } from './route.js';
+import type { RegionCache } from './region_cache.js';
+import { isEmptySpan, keysOfTxn, rangeBounds, singleRegionOf, splitDeleteRange, splitRange } from './split_request.js';
+
+/** Sends an op to the peer of a region on a store; rejects with RegionCallError. */
+export interface RegionSender {
+  send(store: StoreId, region: Region, op: RegionOp): Promise<unknown>;
+}
+
+/** Where regions are looked up when the cache does not know them (PD). */
+export interface RegionDirectory {
+  regionByKey(key: Uint8Array): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined>;
+}
+
+export interface RouterOptions {
+  table: RegionCache;
+  directory: RegionDirectory;
+  sender: RegionSender;
+  rand: Rand;
+  /** This store: its peer of a region is tried first when the leader is unknown. */
+  localStore: StoreId;
+  header(): ResponseHeader;
+  status(): Promise<StatusInfo>;
+  members(): Promise<Member[]>;
+  watchHub: WatchHub;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Requests that the sharded modes do not serve yet, each with what the user needs to know. */
+function notSupported(what: string): EtcdError {
+  return new EtcdError('NotSupported', `etcdserver: flotilla: ${what} is not supported in the sharded modes yet`);
+}
+
+export class Router implements EtcdBackend {
+  readonly watchHub: WatchHub;
+
+  constructor(private readonly o: RouterOptions) {
+    this.watchHub = o.watchHub;
+  }
+
+  header(revision?: number): ResponseHeader {
+    const h = this.o.header();
+    return revision === undefined ? h : { ...h, revision };
+  }
+
+  // ---- single region ----
+
+  /** The region holding `key`, from the cache or else from PD. */
+  private async regionOf(key: Uint8Array): Promise<Region> {
+    const cached = this.o.table.locate(key);
+    if (cached) return cached;
+    const found = await this.o.directory.regionByKey(key);
+    if (!found) throw new EtcdError('Unavailable', 'etcdserver: flotilla: no region holds the key (cluster not bootstrapped?)');
+    this.o.table.update([found.region]);
+    if (found.leader) this.o.table.setLeader(found.region.id, found.leader);
+    return this.o.table.locate(key) ?? found.region;
+  }
+
+  /** The peer to ask: the known leader, else this store's peer, else the first voter. */
+  private target(r: Region, skip: Set<number>): RegionPeer {
+    const leader = this.o.table.leaderOf(r.id);
+    if (leader && !skip.has(leader.id)) return leader;
+    const candidates = r.peers.filter((p) => p.role === 'voter' && !skip.has(p.id));
+    const local = candidates.find((p) => p.storeId === this.o.localStore);
+    return local ?? candidates[0] ?? r.peers[0]!;
+  }
+
+  /**
+   * Runs `op(region)` on the region holding `key`, retrying routing errors. `op` builds the
+   * request for the region as it is known at each attempt (a split may have changed it).
+   */
+  private async onKey<T>(key: Uint8Array, op: (r: Region) => RegionOp): Promise<T> {
+    let slept = 0;
+    const tried = new Set<number>();
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.regionOf(key);
+      const peer = this.target(r, tried);
+      const request = op(r);
+      try {
+        return (await this.o.sender.send(peer.storeId, r, request)) as T;
+      } catch (err) {
+        const regionError = routingError(err);
+        if (!regionError) throw toEtcdError(err);
+        applyRegionError(this.o.table, regionError);
+        if (regionError.code === 'NotLeader' && !regionError.leader) tried.add(peer.id);
+        if (regionError.code === 'NotLeader' && regionError.leader) tried.delete(regionError.leader.id);
+        const d = nextRetry({ attempt, error: regionError, sleptMs: slept, rand: this.o.rand });
+        if (!d.retry) throw new EtcdError('Timeout', `etcdserver: request timed out (region ${r.id}: ${regionError.code})`);
+        if (d.delayMs > 0) {
+          await (this.o.sleep ?? realSleep)(d.delayMs);
+          slept += d.delayMs;
+        }
+        // Unknown stores come back into the rotation once every peer was tried.
+        if (tried.size >= r.peers.length) tried.clear();
+      }
+    }
+  }
+
+  // ---- several regions ----
+
+  /** The regions covering [start, end) in key order, asking PD for the parts the cache lacks. */
+  private async regionsOf(span: KeySpan): Promise<Region[]> {
+    for (let round = 0; ; round++) {
+      const route = this.o.table.regionsFor(span.start, span.end);
+      if (route.complete) return route.regions;
+      if (round >= 64) throw new EtcdError('Unavailable', 'etcdserver: flotilla: the region directory does not cover the key range');
+      for (const gap of route.gaps) await this.regionOf(gap.start);
+    }
+  }
+
+  /**
+   * Runs one piece per region over the request's range and returns their answers. A piece whose
+   * region changed shape meanwhile (a split or merge the table learnt of) is split again over the
+   * regions now holding its own range.
+   */
+  private async overRange<Req extends { key: Uint8Array; rangeEnd: Uint8Array }, Res>(
+    req: Req,
+    split: (req: Req, regions: readonly Region[]) => Array<{ region: Region; req: Req }>,
+    send: (req: Req) => RegionOp,
+  ): Promise<Res[]> {
+    const span = rangeBounds(req.key, req.rangeEnd);
+    const regions = isEmptySpan(span) ? [await this.regionOf(req.key)] : await this.regionsOf(span);
+    const pieces = split(req, regions);
+    const answers = await Promise.all(
+      pieces.map(async (p): Promise<Res[]> => {
+        try {
+          const one = await this.onKey<Res>(p.req.key, (r) => {
+            if (r.id !== p.region.id || r.epoch.version !== p.region.epoch.version) throw new Reshaped();
+            return send(p.req);
+          });
+          return [one];
+        } catch (err) {
+          if (err instanceof Reshaped) return this.overRange<Req, Res>(p.req, split, send);
+          throw err;
+        }
+      }),
+    );
+    return answers.flat();
+  }
+
+  // ---- KV ----
+
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    const span = rangeBounds(req.key, req.rangeEnd);
+    if (!isEmptySpan(span) && req.revision !== 0 && (await this.regionsOf(span)).length > 1) {
+      // Each region would read at the revision, but a region may still commit a write below it
+      // (timestamps are taken before proposing): the answer would not be one snapshot.
+      throw notSupported('a range at a past revision over several regions');
+    }
+    const pieces = await this.overRange<RangeRequest, RangeResponse>(req, splitRange, (q) => ({ op: 'range', req: q }));
+    return mergeRange(req, pieces);
+  }
+
+  put(req: PutRequest): Promise<PutResponse> {
+    return this.onKey(req.key, () => ({ op: 'put', req }));
+  }
+
+  async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    if (req.key.length === 0) throw new EtcdError('KeyNotProvided');
+    const span = rangeBounds(req.key, req.rangeEnd);
+    const regions = isEmptySpan(span) ? [await this.regionOf(req.key)] : await this.regionsOf(span);
+    if (regions.length > 1) throw notSupported(`a delete over ${regions.length} regions (one revision for all of them needs a cross-region transaction)`);
+    const pieces = await this.overRange<DeleteRangeRequest, DeleteRangeResponse>(req, splitDeleteRange, (q) => ({ op: 'deleteRange', req: q }));
+    return mergeDeleteRange(pieces);
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    const spans = keysOfTxn(req);
+    if (spans.length === 0) {
+      // A txn that touches no key still gets a header: any region can answer it.
+      return this.onKey(new Uint8Array(0), () => ({ op: 'txn', req }));
+    }
+    for (const s of spans) await this.regionsOf(s);
+    const one = singleRegionOf(spans, this.o.table);
+    if (!one) throw notSupported('a transaction whose keys lie in more than one region');
+    return this.onKey(spans[0]!.start, (r) => {
+      const again = singleRegionOf(spans, this.o.table);
+      if (!again || again.id !== r.id) throw notSupported('a transaction whose keys lie in more than one region');
+      return { op: 'txn', req };
+    });
+  }
+
+  async compact(_req: CompactionRequest): Promise<{ revision: number }> {
+    throw notSupported('compaction');
+  }
+
+  // ---- leases ----
+
+  async leaseGrant(_ttl: number, _id: bigint): Promise<LeaseGrantResult> {
+    throw notSupported('leases');
+  }
+
+  async leaseRevoke(_id: bigint): Promise<{ revision: number }> {
+    throw notSupported('leases');
+  }
+
+  async leaseKeepAlive(_id: bigint): Promise<LeaseGrantResult> {
+    throw notSupported('leases');
+  }
+
+  async leaseTimeToLive(_id: bigint, _keys: boolean): Promise<LeaseTimeToLiveResult> {
+    throw notSupported('leases');
+  }
+
+  async leaseLeases(): Promise<bigint[]> {
+    throw notSupported('leases');
+  }
+
+  // ---- cluster and maintenance ----
+
+  status(): Promise<StatusInfo> {
+    return this.o.status();
+  }
+
+  memberList(): Promise<Member[]> {
+    return this.o.members();
+  }
+
+  async alarm(action: 'GET' | 'ACTIVATE' | 'DEACTIVATE', _memberId: bigint, _alarm: AlarmType): Promise<AlarmMember[]> {
+    if (action === 'GET') return [];
+    throw notSupported('alarms');
+  }
+
+  async hash(): Promise<{ hash: number; revision: number }> {
+    throw notSupported('hash');
+  }
+
+  async hashKV(_revision: number): Promise<{ hash: number; compactRevision: number; revision: number }> {
+    throw notSupported('hashkv');
+  }
+
+  async defragment(): Promise<void> {
+    // LMDB reuses freed pages in place; there is nothing to rewrite.
+  }
+
+  async moveLeader(_targetId: bigint): Promise<void> {
+    throw notSupported('move-leader (use `flotilla ctl transfer-leader REGION STORE`)');
+  }
+}
+
+function routingError(err: unknown) {
+  return err instanceof RegionCallError ? err.regionError : undefined;
+}
+
+const knownCodes = new Set<string>([
+  'KeyNotProvided', 'KeyNotFound', 'TooManyOps', 'DuplicateKey', 'RequestTooLarge', 'Compacted', 'FutureRev',
+  'LeaseNotFound', 'LeaseExist', 'LeaseTTLTooLarge', 'NoSpace', 'NoLeader', 'Timeout', 'Stopped', 'MemberNotFound',
+  'BadLeaderTransferee', 'NotLeader', 'InvalidArgument', 'NotSupported', 'Unavailable',
+]);
+
+/** A region's etcd error, as the EtcdError the API maps to a gRPC status. */
+function toEtcdError(err: unknown): Error {
+  if (err instanceof EtcdError) return err;
+  if (err instanceof RegionCallError && err.error.kind === 'etcd') {
+    const { code, message } = err.error;
+    if (knownCodes.has(code)) return new EtcdError(code as EtcdErrorCode, message);
+    return new EtcdError('Unavailable', message);
+  }
+  return err as Error;
+}
+
+/** A piece's region split or merged after the piece was made: split the piece again. */
+class Reshaped extends Error {}
