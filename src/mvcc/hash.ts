@@ -1,10 +1,12 @@
 // Hashes for corruption checks. Every member applying the same writes (and compactions) holds the
 // same tables, key ids included, so these agree across members at the same revision. They are
 // CRC-32 (zlib's), not etcd's exact numbers: etcd hashes its bbolt file, which we do not have.
+// Tablets of the sharded modes differ in ids between replicas: they compare hashRangeHistory.
 
 import zlib from 'node:zlib';
 import type { BinaryTable } from '../storage/index.js';
-import { writeU64 } from '../storage/index.js';
+import { writeU32, writeU64 } from '../storage/index.js';
+import type { KeyRange } from './key_range.js';
 import type { Keyspace } from './keyspace.js';
 import { parseHistoryKey } from './records.js';
 import type { MvccView } from './view.js';
@@ -37,6 +39,34 @@ export function hashHistory(history: BinaryTable, rev: number, compactRev: numbe
     if (parseHistoryKey(e.key).main > rev) continue;
     h = zlib.crc32(e.key, h);
     h = zlib.crc32(e.value, h);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The history of the keys of r up to rev, for replicas of one region whose tablets differ in key
+ * ids and in the other regions they host: for each key in key order, the key (with its length,
+ * so no two histories run together), then each stored revision up to rev, oldest first, as
+ * main, sub, the record's length and the record. A key with no revision up to rev adds nothing.
+ * Worked example: k@5 put, k@7 deleted, j@6 put; hashRange(rev 6) covers j@6 then k@5.
+ */
+export function hashRangeHistory(keyspace: Keyspace, view: MvccView, r: KeyRange, rev: number): number {
+  let h = 0;
+  const keyHead = new Uint8Array(4);
+  const revHead = new Uint8Array(16);
+  for (const e of keyspace.scan(r.start, r.end)) {
+    const revisions = view.historyOf(e.rec.id, rev);
+    if (revisions.length === 0) continue;
+    writeU32(keyHead, 0, e.key.length);
+    h = zlib.crc32(keyHead, h);
+    h = zlib.crc32(e.key, h);
+    for (const x of revisions) {
+      writeU64(revHead, 0, x.main);
+      writeU32(revHead, 8, x.sub);
+      writeU32(revHead, 12, x.value.length);
+      h = zlib.crc32(revHead, h);
+      h = zlib.crc32(x.value, h);
+    }
   }
   return h >>> 0;
 }

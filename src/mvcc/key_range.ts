@@ -18,3 +18,13 @@ export function keyRange(key: Uint8Array, rangeEnd: Uint8Array): KeyRange {
 export function inRange(r: KeyRange, key: Uint8Array): boolean {
   return compareBytes(key, r.start) >= 0 && (r.end === undefined || compareBytes(key, r.end) < 0);
 }
+
+/** A region's span [start, end) as a KeyRange: an empty end is unbounded (not "just start"). */
+export function spanRange(start: Uint8Array, end: Uint8Array): KeyRange {
+  return { start, end: end.length === 0 ? undefined : end };
+}
+
+/** The smallest key after k in bytewise order: resumes a scan just past k. */
+export function keyAfter(k: Uint8Array): Uint8Array {
+  return concatBytes(k, Uint8Array.of(0));
+}

@@ -121,6 +121,40 @@ export class Keyspace {
     return this.index.count(bounds) - this.graves.count(bounds);
   }
 
+  /**
+   * Index entries (alive or deleted) in [start, end): natively, but for the buckets of long keys a
+   * bound falls in, whose entries are compared one by one.
+   */
+  countEntries(start: Uint8Array, end: Uint8Array | undefined): number {
+    if (end !== undefined && compareBytes(end, start) <= 0) return 0;
+    const startLong = this.isLong(start);
+    const endLong = end !== undefined && this.isLong(end);
+    const inSpan = (k: Uint8Array): boolean => compareBytes(k, start) >= 0 && (end === undefined || compareBytes(k, end) < 0);
+    let n = 0;
+    if (startLong) for (const e of this.bucket(start)) if (inSpan(e.key)) n++;
+    if (endLong && !(startLong && compareBytes(this.bucketStart(start), this.bucketStart(end!)) === 0)) {
+      for (const e of this.bucket(end!)) if (inSpan(e.key)) n++;
+    }
+    // Between the buckets (or the bounds' own slots), natively.
+    const lo = startLong ? this.bucketEnd(start) : concatBytes(start, Uint8Array.of(inlineTag));
+    const hi = end === undefined ? undefined : endLong ? this.bucketStart(end) : concatBytes(end, Uint8Array.of(inlineTag));
+    if (hi === undefined) n += this.index.count({ start: lo });
+    else if (compareBytes(lo, hi) < 0) n += this.index.count({ start: lo, end: hi });
+    return n;
+  }
+
+  /** The greatest key (alive or deleted) in [start, end), if any. */
+  lastKey(start: Uint8Array, end: Uint8Array | undefined): Uint8Array | undefined {
+    const hi = end === undefined ? undefined : this.isLong(end) ? this.bucketEnd(end) : concatBytes(end, Uint8Array.of(inlineTag));
+    // Reversed, start is the inclusive upper bound: the slot of `end` itself is skipped below.
+    for (const { key: slot, value } of this.index.range({ ...(hi ? { start: hi } : {}), reverse: true })) {
+      const key = decodeIndex(value).fullKey ?? slot.subarray(0, slot.length - 1);
+      if (end !== undefined && compareBytes(key, end) >= 0) continue;
+      return compareBytes(key, start) >= 0 ? key : undefined;
+    }
+    return undefined;
+  }
+
   /** Rebuilds the graves from the index (a store written before they were kept). */
   rebuildGraves(): number {
     this.graves.removeRange(undefined, undefined);

@@ -69,5 +69,6 @@ export function deleteRange(ctx: OpContext, w: RevisionWriter, req: DeleteRangeR
 }
 
 export function range(ctx: OpContext, req: RangeRequest, readRev: number): RangeResponse {
-  return rangeKeys(ctx.view, req, readRev, ctx.state.compactRev);
+  // ctx.state.rev moves only after a write finishes: until then readRev may be the newer one.
+  return rangeKeys(ctx.view, req, readRev, ctx.state.compactRev, Math.max(readRev, ctx.state.rev));
 }

@@ -20,14 +20,16 @@ import type { MvccView } from './view.js';
 
 /**
  * Runs req against view. `currentRev` is the revision reads see (inside a writing txn, the txn's
- * revision once it has written); `compactRev` the last compaction.
+ * revision once it has written); `compactRev` the last compaction; `newestRev` the newest
+ * revision in the tables (above currentRev inside a write at an explicit revision that another
+ * region's writes passed): only a read at newestRev may count keys from the index alone.
  */
-export function rangeKeys(view: MvccView, req: RangeRequest, currentRev: number, compactRev: number): RangeResponse {
+export function rangeKeys(view: MvccView, req: RangeRequest, currentRev: number, compactRev: number, newestRev = currentRev): RangeResponse {
   if (req.revision > currentRev) throw new EtcdError('FutureRev');
   const rev = req.revision <= 0 ? currentRev : req.revision;
   if (rev < compactRev) throw new EtcdError('Compacted');
   const r = keyRange(req.key, req.rangeEnd);
-  const latest = rev === currentRev;
+  const latest = rev >= newestRev;
   if (req.countOnly) return { kvs: [], more: false, count: view.count(r, rev, latest), revision: currentRev };
 
   const filtered = req.minModRevision !== 0 || req.maxModRevision !== 0 || req.minCreateRevision !== 0 || req.maxCreateRevision !== 0;

@@ -7,7 +7,9 @@
 // A key's id is handed out when the key first appears in the index and stays until compaction
 // removes the key's last tombstone; history is keyed by id so that user keys of any length
 // never appear in a history key. Ids come from a counter in the store's state, so every member
-// applying the same writes hands out the same ids.
+// applying the same writes hands out the same ids. NB: not so for the tablets of the sharded
+// modes, where one store holds whichever regions a lane hosts and imported regions get fresh
+// ids: there, nothing replicated or hashed may depend on ids (hashRange, range_image.ts).
 
 import { readU32, readU64, writeU32, writeU64 } from '../storage/index.js';
 

@@ -6,16 +6,26 @@
 // entries and the Raft state into one durable transaction), or in a write of their own. They
 // check everything that can fail before writing, so an EtcdError leaves the transaction usable.
 // If the surrounding write rolls back, the counters are reloaded and that write's events dropped.
+//
+// One store is etcd's whole key space (unsharded mode) or a tablet shared by the regions of one
+// lane (sharded modes: writes at explicit revisions, and the span operations of RangeTablet,
+// each in a file of its own: range_compaction, range_drop, range_image, range_size).
 
 import type { BinaryTable, Engine, Table } from '../storage/index.js';
 import { assert } from '../util/assert.js';
 import { compactHistory } from './compaction.js';
 import { EtcdError } from './errors.js';
-import { hashHistory, hashKeys } from './hash.js';
+import { hashHistory, hashKeys, hashRangeHistory } from './hash.js';
 import { eventsSince } from './history.js';
 import { Keyspace } from './keyspace.js';
-import type { HashKVResult, KvStore, LeaseHooks } from './kv.js';
+import { spanRange } from './key_range.js';
+import type { HashKVResult, KvStore, LeaseHooks, RangeTablet, SplitTarget } from './kv.js';
 import { deleteRange, putAlone, range, type OpContext } from './ops.js';
+import { compactSpan } from './range_compaction.js';
+import { dropSpan } from './range_drop.js';
+import { exportSpan, importSpan, rangeImageChunkBytesMax } from './range_image.js';
+import { approximateSpanBytes, splitSpan } from './range_size.js';
+import { revKey } from './records.js';
 import { txn } from './txn.js';
 import type {
   DeleteRangeRequest,
@@ -29,7 +39,7 @@ import type {
   TxnResponse,
 } from './types.js';
 import { MvccView } from './view.js';
-import { RevisionWriter, type MvccState } from './writer.js';
+import { RevisionWriter, type MvccState, type SpanTables } from './writer.js';
 
 export interface MvccStoreOptions {
   /** Prefix of the store's table names, so several stores can share one engine. Default 'mvcc'. */
@@ -48,7 +58,7 @@ const stateKey = 'state';
 type StoredState = MvccState & { inlineKeyBytesMax: number; graves?: boolean };
 const inlineKeyBytesDefault = 511;
 
-export class MvccStore implements KvStore {
+export class MvccStore implements KvStore, RangeTablet {
   private readonly keyspace: Keyspace;
   private readonly view: MvccView;
   private readonly history: BinaryTable;
@@ -110,17 +120,17 @@ export class MvccStore implements KvStore {
     return range(this.ctx, req, this.state.rev);
   }
 
-  put(req: PutRequest): PutResponse {
-    return this.writeRevision((w) => putAlone(this.ctx, w, req));
+  put(req: PutRequest, atRev?: number): PutResponse {
+    return this.writeRevision((w) => putAlone(this.ctx, w, req), atRev);
   }
 
-  deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
+  deleteRange(req: DeleteRangeRequest, atRev?: number): DeleteRangeResponse {
     if (req.key.length === 0) throw new EtcdError('KeyNotProvided');
-    return this.writeRevision((w) => deleteRange(this.ctx, w, req));
+    return this.writeRevision((w) => deleteRange(this.ctx, w, req), atRev);
   }
 
-  txn(req: TxnRequest): TxnResponse {
-    return this.writeRevision((w) => txn(this.ctx, w, req));
+  txn(req: TxnRequest, atRev?: number): TxnResponse {
+    return this.writeRevision((w) => txn(this.ctx, w, req), atRev);
   }
 
   compact(rev: number): void {
@@ -157,6 +167,56 @@ export class MvccStore implements KvStore {
     return { hash: hashHistory(this.history, at, compactRevision), compactRevision, revision: this.state.rev };
   }
 
+  // ---- spans of a tablet (RangeTablet, kv.ts) ----
+
+  countRange(start: Uint8Array, end: Uint8Array, rev = 0): number {
+    if (rev > this.state.rev) throw new EtcdError('FutureRev');
+    if (rev > 0 && rev < this.state.compactRev) throw new EtcdError('Compacted');
+    const at = rev > 0 ? rev : this.state.rev;
+    return this.view.count(spanRange(start, end), at, at === this.state.rev);
+  }
+
+  approximateBytes(start: Uint8Array, end: Uint8Array): number {
+    return approximateSpanBytes(this.keyspace, this.view, spanRange(start, end));
+  }
+
+  splitKeys(start: Uint8Array, end: Uint8Array, target: SplitTarget): Uint8Array[] {
+    return splitSpan(this.keyspace, this.view, spanRange(start, end), target);
+  }
+
+  hashRange(start: Uint8Array, end: Uint8Array, rev: number): number {
+    if (rev > 0 && rev <= this.state.compactRev) throw new EtcdError('Compacted');
+    if (rev > this.state.rev) throw new EtcdError('FutureRev');
+    return hashRangeHistory(this.keyspace, this.view, spanRange(start, end), rev > 0 ? rev : this.state.rev);
+  }
+
+  compactRange(rev: number, start: Uint8Array, end: Uint8Array): void {
+    if (rev > this.state.rev) throw new EtcdError('FutureRev');
+    if (rev <= this.state.compactRev) return; // The tablet-wide compaction went further already.
+    this.inWrite(() => compactSpan(this.keyspace, this.view, this.history, this.revs, spanRange(start, end), rev));
+  }
+
+  dropRange(start: Uint8Array, end: Uint8Array): void {
+    this.inWrite(() => {
+      dropSpan(this.spanTables(), spanRange(start, end));
+      this.saveState();
+    });
+  }
+
+  exportRange(start: Uint8Array, end: Uint8Array, opts: { chunkBytesMax?: number } = {}): Iterable<Uint8Array> {
+    return exportSpan(this.spanTables(), start, end, opts.chunkBytesMax ?? rangeImageChunkBytesMax);
+  }
+
+  importRange(start: Uint8Array, end: Uint8Array, chunks: Iterable<Uint8Array>): void {
+    this.inWrite(() => {
+      const t = this.spanTables();
+      dropSpan(t, spanRange(start, end));
+      const newest = importSpan(t, start, end, chunks);
+      this.state.rev = Math.max(this.state.rev, newest);
+      this.saveState();
+    });
+  }
+
   /** Keys alive now that have a lease, to rebuild the lessor's attachments at start. */
   *leasedKeys(): Iterable<{ key: Uint8Array; lease: bigint }> {
     for (const e of this.keyspace.scan(new Uint8Array(0), undefined)) {
@@ -166,9 +226,13 @@ export class MvccStore implements KvStore {
 
   // ---- internals ----
 
-  /** Runs one revision's writes; the revision moves only if something was written. */
-  private writeRevision<T>(fn: (w: RevisionWriter) => T): T {
+  /**
+   * Runs one revision's writes; the revision moves only if something was written. With atRev the
+   * writes are at atRev, and the store's revision becomes the larger of the two (kv.ts).
+   */
+  private writeRevision<T>(fn: (w: RevisionWriter) => T, atRev?: number): T {
     return this.inWrite(() => {
+      const beginRev = atRev === undefined ? this.state.rev : this.beginAt(atRev);
       const w = new RevisionWriter(
         {
           keyspace: this.keyspace,
@@ -179,15 +243,28 @@ export class MvccStore implements KvStore {
           events: this.events,
           leases: this.ctx.leases,
         },
-        this.state.rev,
+        beginRev,
       );
       const result = fn(w);
       if (w.changed) {
-        this.state.rev = w.main;
+        this.state.rev = Math.max(this.state.rev, w.main);
         this.saveState();
       }
       return result;
     });
+  }
+
+  /** The revision a write at atRev begins from, once the caller's guarantees are checked. */
+  private beginAt(atRev: number): number {
+    assert(Number.isSafeInteger(atRev) && atRev > 1, `explicit revision ${atRev} is not a revision above 1`);
+    assert(atRev > this.state.compactRev, `explicit revision ${atRev} is not above the compaction at ${this.state.compactRev}`);
+    const taken = this.revs.first({ start: revKey(atRev, 0), end: revKey(atRev + 1, 0) });
+    assert(taken === undefined, `explicit revision ${atRev} is already used on this tablet`);
+    return atRev - 1;
+  }
+
+  private spanTables(): SpanTables {
+    return { keyspace: this.keyspace, view: this.view, history: this.history, revs: this.revs, state: this.state, leases: this.ctx.leases };
   }
 
   private inWrite<T>(fn: () => T): T {

@@ -6,7 +6,7 @@ import type { BinaryTable } from '../storage/index.js';
 import { assert } from '../util/assert.js';
 import type { KeyRange } from './key_range.js';
 import type { IndexEntry, Keyspace } from './keyspace.js';
-import { decodeHistory, historyKey, subMax, type HistoryRecord } from './records.js';
+import { decodeHistory, historyKey, parseHistoryKey, subMax, type HistoryRecord } from './records.js';
 import { emptyBytes, type KeyValue } from './types.js';
 
 export class MvccView {
@@ -54,6 +54,29 @@ export class MvccView {
     const dv = new DataView(e.key.buffer, e.key.byteOffset, e.key.byteLength);
     const m = dv.getUint32(8) * 0x100000000 + dv.getUint32(12);
     return { main: m, sub: dv.getUint32(16), rec: decodeHistory(e.value) };
+  }
+
+  /**
+   * The history records of key `id` with main revision <= toRev (all when undefined), oldest
+   * first, still encoded. Collected, so the caller may write to the tables afterwards.
+   */
+  historyOf(id: number, toRev?: number): Array<{ main: number; sub: number; value: Uint8Array }> {
+    const out: Array<{ main: number; sub: number; value: Uint8Array }> = [];
+    for (const e of this.history.range(historyBounds(id, toRev))) {
+      const { main, sub } = parseHistoryKey(e.key);
+      out.push({ main, sub, value: e.value });
+    }
+    return out;
+  }
+
+  /** The revisions historyOf would return, without reading the records. */
+  revisionsOf(id: number, toRev?: number): Array<{ main: number; sub: number }> {
+    const out: Array<{ main: number; sub: number }> = [];
+    for (const k of this.history.keys(historyBounds(id, toRev))) {
+      const { main, sub } = parseHistoryKey(k);
+      out.push({ main, sub });
+    }
+    return out;
   }
 
   historyAt(id: number, main: number, sub: number): HistoryRecord {
@@ -104,4 +127,8 @@ export class MvccView {
       if (kv !== undefined) yield { entry: e, kv };
     }
   }
+}
+
+function historyBounds(id: number, toRev: number | undefined): { start: Uint8Array; end: Uint8Array } {
+  return { start: historyKey(id, 0, 0), end: toRev === undefined ? historyKey(id + 1, 0, 0) : historyKey(id, toRev + 1, 0) };
 }

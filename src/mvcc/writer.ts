@@ -2,8 +2,13 @@
 // revision beginRev + 1, with sub-revisions 0, 1, 2 ... in order. Each write updates three tables
 // (history, revs, index: see records.ts), the store's counters, lease attachments, and records
 // the event for watchers, with the previous key-value.
+//
+// beginRev is the store's revision (unsharded) or atRev - 1 (an explicit revision, which may lie
+// below the store's revision when regions share a tablet). Either way a key's history must only
+// grow: its newest (main, sub) is below the one written, asserted on every write.
 
 import type { BinaryTable } from '../storage/index.js';
+import { assert } from '../util/assert.js';
 import type { IndexEntry, Keyspace } from './keyspace.js';
 import type { LeaseHooks } from './kv.js';
 import { encodeHistory, encodeRevValue, historyKey, revKey } from './records.js';
@@ -30,6 +35,9 @@ export interface WriterDeps {
   events: Event[];
   leases: LeaseHooks | undefined;
 }
+
+/** The tables and counters the span operations of a tablet change (range_drop, range_image). */
+export type SpanTables = Omit<WriterDeps, 'events'>;
 
 export class RevisionWriter {
   readonly main: number;
@@ -68,6 +76,7 @@ export class RevisionWriter {
     const createRev = prev ? prev.createRevision : this.main;
     const version = prev ? prev.version + 1 : 1;
     const sub = this.sub++;
+    if (entry !== undefined) this.assertAfter(entry, sub);
     d.history.put(historyKey(id, this.main, sub), encodeHistory({ tombstone: false, createRev, version, lease, value }));
     d.revs.put(revKey(this.main, sub), encodeRevValue(id, key));
     const rec = { id, createRev, modMain: this.main, modSub: sub, version, lease, alive: true };
@@ -86,6 +95,7 @@ export class RevisionWriter {
   delete(entry: IndexEntry, prev: KeyValue): void {
     const d = this.d;
     const sub = this.sub++;
+    this.assertAfter(entry, sub);
     const id = entry.rec.id;
     d.history.put(historyKey(id, this.main, sub), encodeHistory({ tombstone: true, createRev: 0, version: 0, lease: 0n, value: emptyBytes }));
     d.revs.put(revKey(this.main, sub), encodeRevValue(id, entry.key));
@@ -93,6 +103,14 @@ export class RevisionWriter {
     d.state.keys--;
     if (d.leases && prev.lease !== 0n) d.leases.detach(prev.lease, entry.key);
     d.events.push({ type: 'DELETE', kv: tombstoneKv(entry.key, this.main), prevKv: prev });
+  }
+
+  private assertAfter(entry: IndexEntry, sub: number): void {
+    const r = entry.rec;
+    assert(
+      r.modMain < this.main || (r.modMain === this.main && r.modSub < sub),
+      `write at ${this.main}.${sub} is not after the key's revision ${r.modMain}.${r.modSub}`,
+    );
   }
 }
 
