@@ -23,6 +23,8 @@ export interface LaneHostOptions extends Omit<LaneOptions, 'lane' | 'path'> {
   /** Regions created or changed on this store (router cache, PD heartbeats). */
   onRegions?(reports: RegionReport[]): void;
   log?(line: string): void;
+  /** A lane died; the store stops. */
+  onFatal?(err: Error): void;
   /** Calls not answered within this time fail with etcd's request timeout. */
   requestTimeoutMs?: number;
 }
@@ -52,7 +54,7 @@ export class LaneHost {
     const host = new LaneHost(o);
     const ready: Array<Promise<void>> = [];
     for (let n = 0; n < o.lanes; n++) {
-      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, ...rest } = o;
+      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, onFatal: _f, ...rest } = o;
       const opts: LaneOptions = { ...rest, lane: n, path: `${dataDir}/lane-${n}` };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
       host.workers.push(w);
@@ -63,7 +65,12 @@ export class LaneHost {
         w.once('error', reject);
       }));
       w.on('message', (batch: FromLane[]) => host.onLane(n, batch));
-      w.on('error', (err) => o.log?.(`flotilla: lane ${n} failed: ${err.stack ?? err.message}`));
+      // A lane that failed (an assertion: a bug) leaves its regions without a peer here: the
+      // store must not go on serving as if nothing happened.
+      w.on('error', (err) => {
+        o.log?.(`flotilla: lane ${n} failed: ${err.stack ?? err.message}`);
+        o.onFatal?.(err);
+      });
     }
     await Promise.all(ready);
     return host;

@@ -42,6 +42,9 @@ export class Lane {
   private callSeq = 0;
   private readonly incarnation: string;
   private changed = new Set<RegionId>();
+  private readonly storeId: StoreId;
+  /** New regions whose peer here should campaign once the current write is durable. */
+  private campaignAfterWrite: RegionId[] = [];
 
   constructor(
     o: LaneOptions,
@@ -49,12 +52,20 @@ export class Lane {
     private readonly defer: (fn: () => void) => void,
     clockMs: number,
   ) {
+    this.storeId = o.storeId;
     this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs });
     this.kv = new MvccStore(this.engine, { name: 'tablet' });
     this.regionsTable = this.engine.table<StoredPeer>('regions', { keys: 'string' });
+    // Tables open outside writes: the Raft log tables, before a split creates peers inside one.
+    void new RaftLogStore(this.engine, 0);
     this.incarnation = `${o.storeId}.${o.lane}.${clockMs.toString(36)}`;
     this.ctx = {
       kv: this.kv,
+      saveRegion: (peer) => {
+        this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId });
+        this.changed.add(peer.region.id);
+      },
+      onSplit: (parent, created) => this.onSplit(parent, created),
       rand: new Prng((o.storeId * 7919 + o.lane * 104729 + clockMs) >>> 0),
       electionTicks: Math.max(2, Math.round(o.electionMs / o.heartbeatMs)),
       hibernateTicks: o.hibernateTicks,
@@ -85,24 +96,43 @@ export class Lane {
   /** Creates this store's peer of a region that is new here (bootstrap or replica). */
   private createPeer(region: Region, peerId: NodeId): void {
     if (this.peers.has(region.id)) return;
-    const log = new RaftLogStore(this.engine, region.id);
-    this.engine.write(() => {
-      if (log.lastIndex() === 0 && log.snapshot().metadata.index === 0) {
-        // Every peer of a new region starts from the same point: a snapshot at index 1 naming its
-        // voters and learners (as a new etcd cluster does), so they elect in term 2.
-        const voters = region.peers.filter((p) => p.role === 'voter').map((p) => p.id);
-        const learners = region.peers.filter((p) => p.role === 'learner').map((p) => p.id);
-        const confState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
-        log.applySnapshot({ metadata: { index: 1 as Index, term: 1 as Term, confState }, data: new Uint8Array(0) });
-        log.setApplied(1 as Index);
-        log.setHardState({ term: 1 as Term, vote: 0, commit: 1 as Index });
-      }
-      this.regionsTable.put(String(region.id), { region, peerId });
-    });
-    const peer = this.openPeer(region, peerId);
+    const peer = this.engine.write(() => this.initPeer(region, peerId));
     // A region with one voter elects itself at once instead of waiting for a timeout.
     const voters = region.peers.filter((p) => p.role === 'voter');
     if (voters.length === 1 && voters[0]!.id === peerId) peer.node.campaign();
+  }
+
+  /**
+   * Inside a write: the Raft state a new region starts from, the same on every store: a snapshot
+   * at index 1 naming its voters and learners (as a new etcd cluster does), so they elect in
+   * term 2. Then the peer itself.
+   */
+  private initPeer(region: Region, peerId: NodeId): Peer {
+    const log = new RaftLogStore(this.engine, region.id);
+    if (log.lastIndex() === 0 && log.snapshot().metadata.index === 0) {
+      const voters = region.peers.filter((p) => p.role === 'voter').map((p) => p.id);
+      const learners = region.peers.filter((p) => p.role === 'learner').map((p) => p.id);
+      const confState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
+      log.applySnapshot({ metadata: { index: 1 as Index, term: 1 as Term, confState }, data: new Uint8Array(0) });
+      log.setApplied(1 as Index);
+      log.setHardState({ term: 1 as Term, vote: 0, commit: 1 as Index });
+    }
+    this.regionsTable.put(String(region.id), { region, peerId });
+    return this.openPeer(region, peerId);
+  }
+
+  /**
+   * A split applied (inside the write): the new regions' peers on this store start over the same
+   * tablet. Beside a leading parent they campaign at once once the write is durable, so the new
+   * regions have leaders (and PD hears of them) without waiting an election timeout.
+   */
+  private onSplit(parent: Peer, created: Region[]): void {
+    for (const r of created) {
+      const mine = r.peers.find((p) => p.storeId === this.storeId);
+      if (!mine || this.peers.has(r.id)) continue;
+      this.initPeer(r, mine.id);
+      if (parent.isLeader) this.campaignAfterWrite.push(r.id);
+    }
   }
 
   // ---- inputs ----
@@ -223,6 +253,9 @@ export class Lane {
       peer.afterCommit(rd);
     }
     for (const [toStore, msgs] of byStore) this.out.push({ t: 'send', toStore, msgs });
+    for (const id of this.campaignAfterWrite) this.peers.get(id)?.node.campaign();
+    const campaigned = this.campaignAfterWrite.length > 0;
+    this.campaignAfterWrite = [];
     for (const o of outcomes) o.reply(o.ok, o.value);
     for (const { peer, rd } of busy) {
       peer.node.advance(rd);
@@ -230,7 +263,7 @@ export class Lane {
     }
     this.reportChanges();
     this.flush();
-    if (busy.some(({ peer }) => peer.node.hasReady())) this.schedule();
+    if (campaigned || busy.some(({ peer }) => peer.node.hasReady())) this.schedule();
   }
 
   private reportChanges(): void {

@@ -13,7 +13,7 @@
 //   write goes to the lane's tablet at the entry's revision.
 // On apply result: the proposer's call is answered after the write is durable.
 
-import type { Region, RegionEpoch, RegionPeer, StoreId } from '../../src/cluster/region.js';
+import type { PeerId, Region, RegionEpoch, RegionPeer, StoreId } from '../../src/cluster/region.js';
 import { keyInRange } from '../../src/cluster/region.js';
 import { EtcdError } from '../../src/mvcc/errors.js';
 import type { MvccStore } from '../../src/mvcc/index.js';
@@ -33,6 +33,13 @@ import { assert } from '../../src/util/assert.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { CallError, RegionOp } from '../lane/protocol.js';
+import { execAdmin, type AdminCommand, type AdminError } from './admin/index.js';
+
+/** An admin command as it sits in a Raft entry (metadata only: no data moves). */
+interface AdminEntry {
+  rid: string;
+  admin: AdminCommand;
+}
 
 /** A write as it sits in a Raft entry. */
 interface WriteEntry {
@@ -52,6 +59,10 @@ interface PendingWrite {
 
 export interface PeerContext {
   kv: MvccStore;
+  /** Inside the lane's write: the region's new shape is durable with the applied index. */
+  saveRegion(peer: Peer): void;
+  /** Inside the lane's write: a split created these regions; the lane creates their peers. */
+  onSplit(parent: Peer, created: Region[]): void;
   rand: Rand;
   electionTicks: number;
   hibernateTicks: number;
@@ -200,7 +211,7 @@ export class Peer {
   }
 
   /** A client call. Answers at once (errors, serializable reads) or queues it. */
-  call(epoch: RegionEpoch, op: RegionOp, rid: () => string, reply: Reply): void {
+  call(epoch: RegionEpoch, op: RegionOp, nextRid: () => string, reply: Reply): void {
     this.wake();
     const fail = (e: CallError) => reply(false, e);
     if (op.op === 'transferLeader') {
@@ -229,11 +240,27 @@ export class Peer {
       return;
     }
     if (op.op === 'split') {
-      // Splits arrive with the admin commands (regions/peer/admin); until then they are refused clearly.
-      return fail({ kind: 'etcd', code: 'Unimplemented', message: 'split is not available on this store yet' });
+      if (!this.isLeader) return fail(this.notLeader());
+      const cmd: AdminCommand = {
+        type: 'batch-split',
+        epoch: this.region.epoch,
+        splitKeys: op.keys,
+        newRegions: op.newRegionIds.map((id, i) => ({ id, peerIds: (op.newPeerIds[i] ?? []) as PeerId[] })),
+      };
+      // Dry run on the current state: a split that cannot apply is refused before it is proposed.
+      const dry = execAdmin({ region: this.region }, cmd);
+      if (!dry.ok) return fail(adminError(dry.error));
+      const rid = nextRid();
+      try {
+        this.node.propose(pack({ rid, admin: cmd } satisfies AdminEntry));
+      } catch (e) {
+        return fail(e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
+      }
+      this.waiting.set(rid, reply);
+      return;
     }
     if (!this.isLeader) return fail(this.notLeader());
-    this.awaitingTs.push({ entry: { rid: rid(), version: this.region.epoch.version, op }, reply });
+    this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op }, reply });
   }
 
   private notLeader(): CallError {
@@ -242,8 +269,12 @@ export class Peer {
   }
 
   private epochNotMatch(): CallError {
-    return { kind: 'region', error: { code: 'EpochNotMatch', current: [this.region] } };
+    // With the regions the last split made, so a router learns the whole new shape at once.
+    return { kind: 'region', error: { code: 'EpochNotMatch', current: [this.region, ...this.splitOff] } };
   }
+
+  /** The regions the last split cut off this one (as they were created). */
+  private splitOff: Region[] = [];
 
   // ---- timestamps ----
 
@@ -327,12 +358,14 @@ export class Peer {
 
   private applyEntry(e: Entry, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
     if (e.type !== 'normal' || e.data.length === 0) return;
-    const w = unpack<WriteEntry>(e.data);
-    const reply = this.waiting.get(w.rid);
-    if (reply) this.waiting.delete(w.rid);
+    const env = unpack<WriteEntry | AdminEntry>(e.data);
+    const reply = this.waiting.get(env.rid);
+    if (reply) this.waiting.delete(env.rid);
     const answer = (ok: boolean, value: unknown) => {
       if (reply) outcomes.push({ reply, ok, value });
     };
+    if ('admin' in env) return this.applyAdmin(env.admin, answer);
+    const w = env;
     // The region may have changed between proposal and apply: check again, as every replica does.
     if (w.version !== this.region.epoch.version) return answer(false, this.epochNotMatch());
     if (w.rev <= this.lastApplied) {
@@ -362,6 +395,31 @@ export class Peer {
       answer(true, value);
     } catch (err) {
       answer(false, etcdError(err));
+    }
+  }
+
+  /**
+   * An admin command, applied by every replica at the same point of the log. A split changes
+   * only metadata: the parent keeps the right-most range, the lane creates the new regions' peers
+   * over the same tablet (their keys are already there).
+   */
+  private applyAdmin(cmd: AdminCommand, answer: (ok: boolean, value: unknown) => void): void {
+    const out = execAdmin({ region: this.region }, cmd);
+    if (!out.ok) return answer(false, adminError(out.error));
+    const result = out.value;
+    switch (result.type) {
+      case 'batch-split':
+        this.region = result.derived.region;
+        this.splitOff = result.created;
+        this.ctx.saveRegion(this);
+        this.ctx.onSplit(this, result.created);
+        return answer(true, { regions: [...result.created, this.region] });
+      case 'change-peer':
+      case 'prepare-merge':
+      case 'commit-merge':
+      case 'rollback-merge':
+        // Proposed by nothing yet (learner moves and merges come with PD's operators).
+        return answer(false, { kind: 'etcd', code: 'NotSupported', message: `etcdserver: flotilla: ${result.type} is not supported yet` });
     }
   }
 
@@ -420,6 +478,11 @@ export class Peer {
 interface QueuedRead {
   run(): void;
   fail(): void;
+}
+
+function adminError(e: AdminError): CallError {
+  if (e.code === 'InvalidAdminCommand') return { kind: 'etcd', code: 'InvalidArgument', message: `flotilla: region ${e.regionId}: ${e.reason}` };
+  return { kind: 'region', error: e };
 }
 
 function etcdError(e: unknown): CallError {

@@ -136,6 +136,10 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     timestamps: (count) => pd.timestamps(count),
     onRegions,
     log,
+    onFatal: () => {
+      log(`flotilla: store ${storeId}: a lane failed; exiting`);
+      process.exit(70);
+    },
   });
   const lanes = host;
   const createMissing = (regions: Region[]) => {

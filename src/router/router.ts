@@ -57,6 +57,10 @@ export interface RouterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** How long a request waits for PD to know the region of its key, and how often it asks. */
+const directoryWaitMsMax = 3_000;
+const directoryRetryMs = 50;
+
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Requests that the sharded modes do not serve yet, each with what the user needs to know. */
@@ -82,8 +86,13 @@ export class Router implements EtcdBackend {
   private async regionOf(key: Uint8Array): Promise<Region> {
     const cached = this.o.table.locate(key);
     if (cached) return cached;
-    const found = await this.o.directory.regionByKey(key);
-    if (!found) throw new EtcdError('Unavailable', 'etcdserver: flotilla: no region holds the key (cluster not bootstrapped?)');
+    let found = await this.o.directory.regionByKey(key);
+    // Right after a split PD may not have heard of the new region yet: it will within a heartbeat.
+    for (let waitedMs = 0; !found && waitedMs < directoryWaitMsMax; waitedMs += directoryRetryMs) {
+      await (this.o.sleep ?? realSleep)(directoryRetryMs);
+      found = await this.o.directory.regionByKey(key);
+    }
+    if (!found) throw new EtcdError('Unavailable', 'etcdserver: flotilla: no region holds the key (is the cluster bootstrapped?)');
     this.o.table.update([found.region]);
     if (found.leader) this.o.table.setLeader(found.region.id, found.leader);
     return this.o.table.locate(key) ?? found.region;
