@@ -21,6 +21,7 @@ interface ClusterArgs {
   pd: number;
   replicas: number;
   lanes: number | undefined;
+  hashGroups: number;
   dataDir: string;
   basePort: number;
   extra: string[];
@@ -34,13 +35,14 @@ Starts a cluster on 127.0.0.1, each server in its own process; Ctrl-C stops them
   --pd 1|3          PD members (sharded modes), default 1
   --replicas R      voters per region, default min(3, stores)
   --lanes N         worker threads per store (default: one per core)
+  --hash-groups G   hash mode: slot groups (Raft groups), default max(3, stores)
   --data-dir D      where the servers keep their data, default ./flotilla-cluster
   --base-port P     first port, default 2379 (see the port plan in the README)
   --                what follows goes to every store (or member), e.g. -- --unsafe-no-fsync
 `;
 
 function parse(argv: string[]): ClusterArgs | { error: string } | { help: true } {
-  const a: ClusterArgs = { mode: 'range', stores: 3, pd: 1, replicas: 0, lanes: undefined, dataDir: 'flotilla-cluster', basePort: 2379, extra: [] };
+  const a: ClusterArgs = { mode: 'range', stores: 3, pd: 1, replicas: 0, lanes: undefined, hashGroups: 0, dataDir: 'flotilla-cluster', basePort: 2379, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -70,6 +72,9 @@ function parse(argv: string[]): ClusterArgs | { error: string } | { help: true }
       case 'lanes':
         a.lanes = int();
         break;
+      case 'hash-groups':
+        a.hashGroups = int();
+        break;
       case 'data-dir':
         a.dataDir = v;
         break;
@@ -83,10 +88,11 @@ function parse(argv: string[]): ClusterArgs | { error: string } | { help: true }
   if (!(a.stores >= 1 && a.stores <= 50)) return { error: '--stores must be between 1 and 50' };
   if (a.pd !== 1 && a.pd !== 3) return { error: '--pd must be 1 or 3' };
   if (a.replicas === 0) a.replicas = Math.min(3, a.stores);
+  if (a.hashGroups === 0) a.hashGroups = Math.max(3, a.stores);
+  if (!(a.hashGroups >= 1 && a.hashGroups <= 1024)) return { error: '--hash-groups must be between 1 and 1024' };
   if (!(a.replicas >= 1 && a.replicas <= a.stores)) return { error: '--replicas must be between 1 and --stores' };
   if (a.lanes !== undefined && !(a.lanes >= 1)) return { error: '--lanes must be at least 1' };
   if (!(a.basePort >= 1024 && a.basePort + 18001 + 10 * a.stores < 65536)) return { error: '--base-port leaves no room for the port plan' };
-  if (a.mode === 'hash') return { error: 'hash mode: stores do not serve slot groups yet; use --mode range or unsharded' };
   return a;
 }
 
@@ -161,7 +167,7 @@ export const clusterCommand: Subcommand = {
       pdUrls = names.map((_, i) => url(a.basePort + 2 * i));
       names.forEach((n, i) => {
         procs.push(start(n, [
-          'pd', '--mode', a.mode, '--replicas', String(a.replicas),
+          'pd', '--mode', a.mode, '--replicas', String(a.replicas), '--hash-groups', String(a.hashGroups),
           '--name', n, '--data-dir', join(dir, n),
           '--listen-client-urls', pdUrls[i]!, '--advertise-client-urls', pdUrls[i]!,
           '--listen-peer-urls', url(a.basePort + 2 * i + 1), '--initial-advertise-peer-urls', url(a.basePort + 2 * i + 1),

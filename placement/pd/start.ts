@@ -11,6 +11,8 @@ export interface PdConfig {
   mode: ClusterMode;
   /** Voters per region (the first region waits until this many stores registered). */
   replicas: number;
+  /** Hash mode: slot groups created at bootstrap. */
+  hashGroups: number;
 }
 
 export interface RunningPd {
@@ -40,6 +42,7 @@ export async function startPd(cfg: PdConfig, log: (line: string) => void): Promi
     },
     mode: cfg.mode,
     replicas: cfg.replicas,
+    hashGroups: cfg.hashGroups,
     clock: () => Date.now(),
   });
   member = await startMember(cfg.member, log, { httpRoutes: pdRoutes(service) });

@@ -7,7 +7,7 @@ import type { Region, RegionEpoch, RegionId, StoreId } from '../../src/cluster/r
 import { RegionCallError } from '../../src/cluster/region_ops.js';
 import type { Message, NodeId } from '../../src/raft/index.js';
 import { assert, assertNever } from '../../src/util/assert.js';
-import type { FromLane, LaneOptions, RegionOp, RegionReport, ToLane } from './protocol.js';
+import type { FromLane, LaneOptions, RegionOp, RegionReport, RegionStats, ToLane } from './protocol.js';
 
 export { RegionCallError };
 
@@ -46,6 +46,8 @@ export class LaneHost {
   private stopping: Promise<void> | undefined;
   /** The latest report of every region hosted here. */
   readonly regions = new Map<RegionId, RegionReport>();
+  /** The latest statistics of the regions led here. */
+  readonly stats = new Map<RegionId, RegionStats>();
 
   private constructor(private readonly o: LaneHostOptions) {}
 
@@ -186,6 +188,9 @@ export class LaneHost {
             }
           }
           this.o.onRegions?.(m.changed);
+          break;
+        case 'stats':
+          for (const st of m.stats) this.stats.set(st.region, st);
           break;
         case 'log':
           this.o.log?.(m.line);

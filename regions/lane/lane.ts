@@ -20,7 +20,10 @@ import { openEngine, RaftLogStore, type Engine, type Table } from '../../src/sto
 import { assertNever } from '../../src/util/assert.js';
 import { Prng } from '../../src/util/prng.js';
 import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
-import type { CallError, FromLane, LaneOptions, RegionReport, ToLane } from './protocol.js';
+import type { CallError, FromLane, LaneOptions, RegionReport, RegionStats, ToLane } from './protocol.js';
+
+/** LMDB named tables per lane: room for about 400 hash groups (5 tables each) beside the rest. */
+const laneTablesMax = 2048;
 
 interface StoredPeer {
   region: Region;
@@ -53,14 +56,15 @@ export class Lane {
     clockMs: number,
   ) {
     this.storeId = o.storeId;
-    this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs });
+    // Named tables: the range tablet, the Raft log, the region list, and each hash group's tablet.
+    this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs, tablesMax: laneTablesMax });
     this.kv = new MvccStore(this.engine, { name: 'tablet' });
     this.regionsTable = this.engine.table<StoredPeer>('regions', { keys: 'string' });
     // Tables open outside writes: the Raft log tables, before a split creates peers inside one.
     void new RaftLogStore(this.engine, 0);
     this.incarnation = `${o.storeId}.${o.lane}.${clockMs.toString(36)}`;
     this.ctx = {
-      kv: this.kv,
+      kvFor: (region) => this.kvFor(region),
       saveRegion: (peer) => {
         this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId });
         this.changed.add(peer.region.id);
@@ -72,6 +76,23 @@ export class Lane {
     };
     // Restart: every peer this lane hosted comes back from its stored region and Raft state.
     for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId);
+  }
+
+  private readonly groupTablets = new Map<RegionId, MvccStore>();
+
+  /**
+   * Range-mode regions share the lane's tablet (a split moves no data). A hash-mode group has a
+   * tablet of its own: a range read then sees only the group's keys, and moving slots between
+   * groups is a copy between tablets, as Redis Cluster migrates keys.
+   */
+  private kvFor(region: Region): MvccStore {
+    if (!region.slots) return this.kv;
+    let t = this.groupTablets.get(region.id);
+    if (!t) {
+      t = new MvccStore(this.engine, { name: `group${region.id}` });
+      this.groupTablets.set(region.id, t);
+    }
+    return t;
   }
 
   get regionCount(): number {
@@ -96,6 +117,7 @@ export class Lane {
   /** Creates this store's peer of a region that is new here (bootstrap or replica). */
   private createPeer(region: Region, peerId: NodeId): void {
     if (this.peers.has(region.id)) return;
+    this.kvFor(region); // a hash group's tablet opens its tables outside the write
     const peer = this.engine.write(() => this.initPeer(region, peerId));
     // A region with one voter elects itself at once instead of waiting for a timeout.
     const voters = region.peers.filter((p) => p.role === 'voter');
@@ -188,6 +210,41 @@ export class Lane {
     if (this.stopped) return;
     for (const p of this.peers.values()) p.tick();
     this.schedule();
+  }
+
+  private lastStatsMs: number | undefined;
+  private readonly measured = new Map<RegionId, { bytes: number; keys: number }>();
+
+  /**
+   * Every statsIntervalMs: the size and load of each region this lane leads. The size is
+   * measured again only for regions written since (an idle region costs nothing here).
+   */
+  reportStats(nowMs: number): void {
+    if (this.stopped) return;
+    if (this.lastStatsMs === undefined) {
+      this.lastStatsMs = nowMs;
+      return;
+    }
+    const seconds = Math.max(0.001, (nowMs - this.lastStatsMs) / 1000);
+    this.lastStatsMs = nowMs;
+    const stats: RegionStats[] = [];
+    for (const p of this.peers.values()) {
+      const writes = p.writesSinceReport;
+      const reads = p.readsSinceReport;
+      p.writesSinceReport = 0;
+      p.readsSinceReport = 0;
+      if (!p.isLeader) continue;
+      let m = this.measured.get(p.region.id);
+      if (!m || writes > 0) {
+        const { start, end } = p.region;
+        const kv = this.kvFor(p.region);
+        m = { bytes: kv.approximateBytes(start, end), keys: kv.countRange(start, end) };
+        this.measured.set(p.region.id, m);
+      }
+      stats.push({ region: p.region.id, approximateBytes: m.bytes, approximateKeys: m.keys, writeQps: writes / seconds, readQps: reads / seconds });
+    }
+    if (stats.length > 0) this.out.push({ t: 'stats', stats });
+    this.flush();
   }
 
   private schedule(): void {

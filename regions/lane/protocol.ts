@@ -43,8 +43,18 @@ export type FromLane =
   | { t: 'tso'; id: number; count: number }
   /** Regions created, changed (split, membership, leader) or removed on this lane. */
   | { t: 'regions'; changed: RegionReport[]; removed: RegionId[] }
+  /** Statistics of the regions this lane leads (every statsIntervalMs), for PD's heartbeats. */
+  | { t: 'stats'; stats: RegionStats[] }
   | { t: 'log'; line: string }
   | { t: 'stopped' };
+
+export interface RegionStats {
+  region: RegionId;
+  approximateBytes: number;
+  approximateKeys: number;
+  writeQps: number;
+  readQps: number;
+}
 
 /** Options a lane worker starts with (workerData). */
 export interface LaneOptions {
@@ -60,4 +70,6 @@ export interface LaneOptions {
   raftLogEntriesMax: number;
   /** Ticks without activity after which a region hibernates (no ticks until woken). */
   hibernateTicks: number;
+  /** How often the lane measures the regions it leads. */
+  statsIntervalMs: number;
 }

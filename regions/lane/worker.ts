@@ -10,7 +10,11 @@ assert(port !== null, 'lane worker started outside a worker thread');
 const opts = workerData as LaneOptions;
 const lane = new Lane(opts, (batch: FromLane[]) => port.postMessage(batch), (fn) => void setImmediate(fn), Date.now());
 const ticker = setInterval(() => lane.tick(), opts.heartbeatMs);
+const statsTimer = setInterval(() => lane.reportStats(Date.now()), opts.statsIntervalMs);
 port.on('message', (batch: ToLane[]) => {
-  if (batch.some((m) => m.t === 'stop')) clearInterval(ticker);
+  if (batch.some((m) => m.t === 'stop')) {
+    clearInterval(ticker);
+    clearInterval(statsTimer);
+  }
   lane.handle(batch);
 });

@@ -15,6 +15,7 @@
 
 import type { PeerId, Region, RegionEpoch, RegionPeer, StoreId } from '../../src/cluster/region.js';
 import { keyInRange } from '../../src/cluster/region.js';
+import { slotOf } from '../../src/router/slots.js';
 import { EtcdError } from '../../src/mvcc/errors.js';
 import type { MvccStore } from '../../src/mvcc/index.js';
 import type { RangeRequest, TxnRequest } from '../../src/mvcc/types.js';
@@ -58,7 +59,8 @@ interface PendingWrite {
 }
 
 export interface PeerContext {
-  kv: MvccStore;
+  /** The tablet a region's keys live in: shared by a lane's range-mode regions, one per hash group. */
+  kvFor(region: Region): MvccStore;
   /** Inside the lane's write: the region's new shape is durable with the applied index. */
   saveRegion(peer: Peer): void;
   /** Inside the lane's write: a split created these regions; the lane creates their peers. */
@@ -103,6 +105,13 @@ function keysOfTxn(t: TxnRequest): Array<{ key: Uint8Array; end: Uint8Array }> {
  * region. A range reaching past the region's end is outside: the router clips ranges first.
  */
 function insideRegion(r: Region, key: Uint8Array, end: Uint8Array): boolean {
+  if (r.slots) {
+    // A hash group's tablet holds only its own keys: a range reads just those (the router asks
+    // every group and merges); a single key must hash to one of the group's slots.
+    if (end.length !== 0) return true;
+    const slot = slotOf(key);
+    return r.slots.some(([from, to]) => slot >= from && slot <= to);
+  }
   if (!keyInRange(key, r.start, r.end)) return false;
   if (end.length === 0) return true;
   const fromKey = end.length === 1 && end[0] === 0;
@@ -117,6 +126,7 @@ export class Peer {
   region: Region;
   readonly peerId: NodeId;
   private readonly ctx: PeerContext;
+  private readonly kv: MvccStore;
   private readonly log: RaftLogStore;
   /** Calls waiting for their entry to apply, by rid. */
   private readonly waiting = new Map<string, Reply>();
@@ -130,6 +140,9 @@ export class Peer {
   /** The revision of the last write applied (or proposed, on the leader) in this region. */
   private lastRev = 0;
   private idleTicks = 0;
+  /** Writes applied and reads served since the last stats report (for PD's hot-region view). */
+  writesSinceReport = 0;
+  readsSinceReport = 0;
   hibernating = false;
   lead: NodeId = 0;
 
@@ -137,6 +150,7 @@ export class Peer {
     this.region = opts.region;
     this.peerId = opts.peerId;
     this.ctx = opts.ctx;
+    this.kv = opts.ctx.kvFor(opts.region);
     this.log = opts.log;
     this.lastRev = opts.lastRev;
     const log = opts.log;
@@ -228,8 +242,9 @@ export class Peer {
     if (op.op === 'range') {
       const req: RangeRequest = op.req;
       const run = () => {
+        this.readsSinceReport++;
         try {
-          reply(true, this.ctx.kv.range(req));
+          reply(true, this.kv.range(req));
         } catch (e) {
           fail(etcdError(e));
         }
@@ -241,10 +256,20 @@ export class Peer {
     }
     if (op.op === 'split') {
       if (!this.isLeader) return fail(this.notLeader());
+      let keys = op.keys;
+      if (keys.length === 0) {
+        // "Split near the middle": the first cut that halves the region's data. Reading every
+        // history of the region is the expensive part; PD asks only when a split is due.
+        const kv = this.kv;
+        const half = Math.max(1, Math.floor(kv.approximateBytes(this.region.start, this.region.end) / 2));
+        const cut = kv.splitKeys(this.region.start, this.region.end, half)[0];
+        if (!cut) return fail({ kind: 'etcd', code: 'InvalidArgument', message: `flotilla: region ${this.region.id} has too little data to split` });
+        keys = [cut];
+      }
       const cmd: AdminCommand = {
         type: 'batch-split',
         epoch: this.region.epoch,
-        splitKeys: op.keys,
+        splitKeys: keys,
         newRegions: op.newRegionIds.map((id, i) => ({ id, peerIds: (op.newPeerIds[i] ?? []) as PeerId[] })),
       };
       // Dry run on the current state: a split that cannot apply is refused before it is proposed.
@@ -372,7 +397,7 @@ export class Peer {
       // Cannot happen while timestamps are handed out as they are; refused the same way everywhere.
       return answer(false, { kind: 'etcd', code: 'Unavailable', message: `revision ${w.rev} is not above ${this.lastApplied}` } satisfies CallError);
     }
-    const kv = this.ctx.kv;
+    const kv = this.kv;
     try {
       let value: unknown;
       switch (w.op.op) {
@@ -392,6 +417,7 @@ export class Peer {
       }
       this.lastApplied = w.rev;
       if (this.lastRev < w.rev) this.lastRev = w.rev;
+      this.writesSinceReport++;
       answer(true, value);
     } catch (err) {
       answer(false, etcdError(err));

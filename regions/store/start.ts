@@ -14,6 +14,8 @@ import type { Region, RegionId, RegionPeer, StoreId } from '../../src/cluster/re
 import { RegionCallError, type CallError, type RegionOp } from '../../src/cluster/region_ops.js';
 import { listenAddressOf } from '../../src/cli/flags.js';
 import { RegionCache } from '../../src/router/region_cache.js';
+import type { RouteTable } from '../../src/router/route.js';
+import { SlotTable } from '../../src/router/slot_table.js';
 import { Router, type RegionSender } from '../../src/router/router.js';
 import { unsupportedWatchHub } from '../../src/router/watch_unsupported.js';
 import { peerAddressOf, Transport } from '../../src/transport/index.js';
@@ -68,7 +70,6 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   }
   const storeId = id;
   const stores = new Map<StoreId, StoreInfo>();
-  const table = new RegionCache();
 
   let host: LaneHost | undefined;
   let transport: Transport | undefined;
@@ -82,7 +83,8 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     capacityBytes: 0,
     availableBytes: 0,
   });
-  const first = await pd.call<{ clusterId: string; stores: StoreInfo[]; bootstrap: Region[] }>({ call: 'storeHeartbeat', hb: heartbeat() });
+  const first = await pd.call<{ clusterId: string; mode: 'range' | 'hash'; stores: StoreInfo[]; bootstrap: Region[] }>({ call: 'storeHeartbeat', hb: heartbeat() });
+  const table: RouteTable = first.mode === 'hash' ? new SlotTable() : new RegionCache();
 
   const peerListen = peerAddressOf(cfg.listenPeerUrl);
   if ('error' in peerListen) throw new Error(peerListen.error);
@@ -130,6 +132,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     electionMs: cfg.electionMs,
     raftLogEntriesMax: 10_000,
     hibernateTicks: cfg.hibernateTicks,
+    statsIntervalMs: cfg.regionHeartbeatMs,
     send: (toStore, msgs) => {
       if (stores.has(toStore)) transport!.send(String(toStore), msgs);
     },
@@ -199,6 +202,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     table,
     directory: {
       regionByKey: async (key) => (await pd.call<{ region: Region; leader: RegionPeer | undefined } | null>({ call: 'regionByKey', key })) ?? undefined,
+      allRegions: () => pd.call<Array<{ region: Region; leader: RegionPeer | undefined }>>({ call: 'regions' }),
     },
     sender,
     rand: new Prng(Number(process.hrtime.bigint() % 0xffffffffn)),
@@ -263,9 +267,17 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     dueHeartbeat.clear();
     for (const r of due) {
       if (!r.leader) continue;
+      const st = lanes.stats.get(r.region.id);
       pd.call<{ command?: RegionCommand }>({
         call: 'regionHeartbeat',
-        hb: { region: r.region, leader: r.leader, approximateBytes: 0, approximateKeys: 0, writeQps: 0, readQps: 0 },
+        hb: {
+          region: r.region,
+          leader: r.leader,
+          approximateBytes: st?.approximateBytes ?? 0,
+          approximateKeys: st?.approximateKeys ?? 0,
+          writeQps: st?.writeQps ?? 0,
+          readQps: st?.readQps ?? 0,
+        },
       }).then(
         (reply) => reply.command && runCommand(r, reply.command),
         () => dueHeartbeat.set(r.region.id, r),
@@ -273,7 +285,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     }
   }, Math.min(200, cfg.regionHeartbeatMs));
 
-  log(`flotilla: store ${storeId} (${cfg.name}) serving clients on ${cfg.listenClientUrls.join(', ')} with ${cfg.lanes} lanes`);
+  log(`flotilla: store ${storeId} (${cfg.name}, ${first.mode} mode) serving clients on ${cfg.listenClientUrls.join(', ')} with ${cfg.lanes} lanes`);
   return {
     id: storeId,
     router,

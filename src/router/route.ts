@@ -41,6 +41,8 @@ export interface RouteTable {
   /** Forget the leader, so the next attempt tries another peer. */
   clearLeader(regionId: RegionId): void;
   leaderOf(regionId: RegionId): RegionPeer | undefined;
+  /** The cached region with this ID. */
+  get(regionId: RegionId): Region | undefined;
 }
 
 /**

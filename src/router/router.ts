@@ -29,8 +29,7 @@ import type { Rand } from '../util/prng.js';
 import type { WatchHub } from '../watch/types.js';
 import { nextRetry } from './backoff.js';
 import { mergeDeleteRange, mergeRange } from './merge.js';
-import { applyRegionError, type KeySpan } from './route.js';
-import type { RegionCache } from './region_cache.js';
+import { applyRegionError, type KeySpan, type RouteTable } from './route.js';
 import { isEmptySpan, keysOfTxn, rangeBounds, singleRegionOf, splitDeleteRange, splitRange } from './split_request.js';
 
 /** Sends an op to the peer of a region on a store; rejects with RegionCallError. */
@@ -41,10 +40,13 @@ export interface RegionSender {
 /** Where regions are looked up when the cache does not know them (PD). */
 export interface RegionDirectory {
   regionByKey(key: Uint8Array): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined>;
+  /** Every region (hash mode asks for all groups when a slot has no known owner). */
+  allRegions(): Promise<Array<{ region: Region; leader: RegionPeer | undefined }>>;
 }
 
 export interface RouterOptions {
-  table: RegionCache;
+  /** RegionCache in range mode, SlotTable in hash mode. */
+  table: RouteTable;
   directory: RegionDirectory;
   sender: RegionSender;
   rand: Rand;
@@ -60,6 +62,8 @@ export interface RouterOptions {
 /** How long a request waits for PD to know the region of its key, and how often it asks. */
 const directoryWaitMsMax = 3_000;
 const directoryRetryMs = 50;
+/** How many times one request follows regions that split or merged under it. */
+const reshapesMax = 8;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -111,11 +115,16 @@ export class Router implements EtcdBackend {
    * Runs `op(region)` on the region holding `key`, retrying routing errors. `op` builds the
    * request for the region as it is known at each attempt (a split may have changed it).
    */
-  private async onKey<T>(key: Uint8Array, op: (r: Region) => RegionOp): Promise<T> {
+  private onKey<T>(key: Uint8Array, op: (r: Region) => RegionOp): Promise<T> {
+    return this.onRegion(() => this.regionOf(key), op);
+  }
+
+  /** onKey for a region found by `find` at each attempt (a key's, or a given piece's). */
+  private async onRegion<T>(find: () => Promise<Region>, op: (r: Region) => RegionOp): Promise<T> {
     let slept = 0;
     const tried = new Set<number>();
     for (let attempt = 1; ; attempt++) {
-      const r = await this.regionOf(key);
+      const r = await find();
       const peer = this.target(r, tried);
       const request = op(r);
       try {
@@ -146,7 +155,15 @@ export class Router implements EtcdBackend {
       const route = this.o.table.regionsFor(span.start, span.end);
       if (route.complete) return route.regions;
       if (round >= 64) throw new EtcdError('Unavailable', 'etcdserver: flotilla: the region directory does not cover the key range');
-      for (const gap of route.gaps) await this.regionOf(gap.start);
+      if ('gaps' in route) {
+        for (const gap of route.gaps as KeySpan[]) await this.regionOf(gap.start);
+      } else {
+        // Hash mode: some slot has no known group; learn them all (a handful of groups).
+        const all = await this.o.directory.allRegions();
+        this.o.table.update(all.map((a) => a.region));
+        for (const a of all) if (a.leader) this.o.table.setLeader(a.region.id, a.leader);
+        if (round > 0) await (this.o.sleep ?? realSleep)(directoryRetryMs);
+      }
     }
   }
 
@@ -159,20 +176,25 @@ export class Router implements EtcdBackend {
     req: Req,
     split: (req: Req, regions: readonly Region[]) => Array<{ region: Region; req: Req }>,
     send: (req: Req) => RegionOp,
+    depth = 0,
   ): Promise<Res[]> {
+    // Each level follows a region that changed shape during the request: a few are normal.
+    if (depth > reshapesMax) throw new EtcdError('Unavailable', 'etcdserver: flotilla: regions kept changing shape during the request');
     const span = rangeBounds(req.key, req.rangeEnd);
     const regions = isEmptySpan(span) ? [await this.regionOf(req.key)] : await this.regionsOf(span);
     const pieces = split(req, regions);
     const answers = await Promise.all(
       pieces.map(async (p): Promise<Res[]> => {
         try {
-          const one = await this.onKey<Res>(p.req.key, (r) => {
-            if (r.id !== p.region.id || r.epoch.version !== p.region.epoch.version) throw new Reshaped();
-            return send(p.req);
-          });
+          const find = async () => {
+            const r = this.o.table.get(p.region.id);
+            if (!r || r.epoch.version !== p.region.epoch.version) throw new Reshaped();
+            return r;
+          };
+          const one = await this.onRegion<Res>(find, () => send(p.req));
           return [one];
         } catch (err) {
-          if (err instanceof Reshaped) return this.overRange<Req, Res>(p.req, split, send);
+          if (err instanceof Reshaped) return this.overRange<Req, Res>(p.req, split, send, depth + 1);
           throw err;
         }
       }),
