@@ -21,7 +21,7 @@ export interface LaneHostOptions extends Omit<LaneOptions, 'lane' | 'path'> {
   /** `count` consecutive timestamps from PD's oracle; resolves with the first. */
   timestamps(count: number): Promise<number>;
   /** Regions created or changed on this store (router cache, PD heartbeats). */
-  onRegions?(reports: RegionReport[]): void;
+  onRegions?(reports: RegionReport[], removed: RegionId[]): void;
   log?(line: string): void;
   /** A lane died; the store stops. */
   onFatal?(err: Error): void;
@@ -86,11 +86,16 @@ export class LaneHost {
   createPeer(region: Region, peerId: NodeId): void {
     let lane = this.laneOf.get(region.id);
     if (lane === undefined) {
-      lane = 0;
-      for (let n = 1; n < this.regionCount.length; n++) if (this.regionCount[n]! < this.regionCount[lane]!) lane = n;
+      lane = this.emptiestLane();
       this.place(region.id, lane);
     }
     this.enqueue(lane, { t: 'createPeer', region, peerId });
+  }
+
+  private emptiestLane(): number {
+    let lane = 0;
+    for (let n = 1; n < this.regionCount.length; n++) if (this.regionCount[n]! < this.regionCount[lane]!) lane = n;
+    return lane;
   }
 
   private place(region: RegionId, lane: number): void {
@@ -99,12 +104,19 @@ export class LaneHost {
     this.regionCount[lane]!++;
   }
 
-  /** Raft messages from another store. Messages for regions not hosted here are dropped. */
+  /**
+   * Raft messages from another store. A leader's message for a region not hosted here goes to
+   * the lane with the fewest regions, which creates an empty peer for it (a replica being added).
+   */
   receive(msgs: Message[]): void {
     const byLane = new Map<number, Message[]>();
     for (const m of msgs) {
-      const lane = this.laneOf.get(m.group as RegionId);
-      if (lane === undefined) continue;
+      let lane = this.laneOf.get(m.group as RegionId);
+      if (lane === undefined) {
+        if (m.type !== 'app' && m.type !== 'heartbeat' && m.type !== 'snap') continue;
+        lane = this.emptiestLane();
+        this.place(m.group as RegionId, lane);
+      }
       let l = byLane.get(lane);
       if (!l) byLane.set(lane, (l = []));
       l.push(m);
@@ -180,14 +192,12 @@ export class LaneHost {
             this.place(r.region.id, lane);
             this.regions.set(r.region.id, r);
           }
+          // A removed region keeps its lane: late messages for it go where its tombstone is.
           for (const id of m.removed) {
             this.regions.delete(id);
-            if (this.laneOf.get(id) === lane) {
-              this.laneOf.delete(id);
-              this.regionCount[lane]!--;
-            }
+            this.stats.delete(id);
           }
-          this.o.onRegions?.(m.changed);
+          this.o.onRegions?.(m.changed, m.removed);
           break;
         case 'stats':
           for (const st of m.stats) this.stats.set(st.region, st);

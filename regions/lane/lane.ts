@@ -60,6 +60,7 @@ export class Lane {
     this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs, tablesMax: laneTablesMax });
     this.kv = new MvccStore(this.engine, { name: 'tablet' });
     this.regionsTable = this.engine.table<StoredPeer>('regions', { keys: 'string' });
+    this.tombstones = this.engine.table<{ at: number }>('tombstones', { keys: 'string' });
     // Tables open outside writes: the Raft log tables, before a split creates peers inside one.
     void new RaftLogStore(this.engine, 0);
     this.incarnation = `${o.storeId}.${o.lane}.${clockMs.toString(36)}`;
@@ -70,6 +71,7 @@ export class Lane {
         this.changed.add(peer.region.id);
       },
       onSplit: (parent, created) => this.onSplit(parent, created),
+      onRemoved: (peer) => this.onRemoved(peer),
       rand: new Prng((o.storeId * 7919 + o.lane * 104729 + clockMs) >>> 0),
       electionTicks: Math.max(2, Math.round(o.electionMs / o.heartbeatMs)),
       hibernateTicks: o.hibernateTicks,
@@ -143,6 +145,42 @@ export class Lane {
     return this.openPeer(region, peerId);
   }
 
+  /** Regions whose peer here was removed: messages for them create nothing again. */
+  private readonly tombstones: Table<string, { at: number }>;
+
+  /**
+   * The peer a message is for. A leader's message for a region this lane does not host creates
+   * an empty, uninitialized peer (a replica being added): the leader finds its log empty and
+   * sends a snapshot. Regions whose peer was removed here are not recreated.
+   */
+  private peerFor(msg: Message): Peer | undefined {
+    const id = msg.group as RegionId;
+    const known = this.peers.get(id);
+    if (known) return known;
+    if (msg.type !== 'app' && msg.type !== 'heartbeat' && msg.type !== 'snap') return undefined;
+    if (this.tombstones.get(String(id)) !== undefined) return undefined;
+    const region: Region = { id, start: new Uint8Array(0), end: new Uint8Array(0), epoch: { confVer: 0, version: 0 }, peers: [] };
+    const log = new RaftLogStore(this.engine, id);
+    const peer = new Peer({ region, peerId: msg.to, log, ctx: this.ctx, applied: log.applied(), lastRev: 0, initialized: false });
+    this.peers.set(id, peer);
+    return peer;
+  }
+
+  /**
+   * Inside the write: this store's peer left its region. Its keys, Raft log and region record
+   * go; a tombstone stays so late messages do not bring it back.
+   */
+  private onRemoved(peer: Peer): void {
+    const r = peer.region;
+    this.kvFor(r).dropRange(r.slots ? new Uint8Array(0) : r.start, r.slots ? new Uint8Array(0) : r.end);
+    new RaftLogStore(this.engine, r.id).destroy();
+    this.regionsTable.remove(String(r.id));
+    this.tombstones.put(String(r.id), { at: r.epoch.confVer });
+    this.removedAfterWrite.push(r.id);
+  }
+
+  private removedAfterWrite: RegionId[] = [];
+
   /**
    * A split applied (inside the write): the new regions' peers on this store start over the same
    * tablet. Beside a leading parent they campaign at once once the write is durable, so the new
@@ -164,7 +202,7 @@ export class Lane {
     for (const m of batch) {
       switch (m.t) {
         case 'raft':
-          for (const msg of m.msgs) this.peers.get(msg.group as RegionId)?.step(msg);
+          for (const msg of m.msgs) this.peerFor(msg)?.step(msg);
           break;
         case 'unreachable':
           this.peers.get(m.region)?.node.reportUnreachable(m.peer);
@@ -290,6 +328,11 @@ export class Lane {
     }
     this.requestTimestamps();
     const outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }> = [];
+    // A snapshot may bring a hash group whose tablet is not open yet: tables open outside writes.
+    for (const { peer, rd } of busy) {
+      const r = peer.snapshotRegion(rd);
+      if (r) this.kvFor(r);
+    }
     const mustWrite = busy.some(({ rd }) => rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0 || rd.snapshot !== undefined);
     if (mustWrite) {
       this.engine.write(() => {
@@ -311,6 +354,8 @@ export class Lane {
     }
     for (const [toStore, msgs] of byStore) this.out.push({ t: 'send', toStore, msgs });
     for (const id of this.campaignAfterWrite) this.peers.get(id)?.node.campaign();
+    const removed = this.removedAfterWrite;
+    this.removedAfterWrite = [];
     const campaigned = this.campaignAfterWrite.length > 0;
     this.campaignAfterWrite = [];
     for (const o of outcomes) o.reply(o.ok, o.value);
@@ -318,21 +363,26 @@ export class Lane {
       peer.node.advance(rd);
       peer.releaseReads();
     }
-    this.reportChanges();
+    for (const id of removed) {
+      this.peers.get(id)?.close({ kind: 'region', error: { code: 'RegionNotFound', regionId: id } });
+      this.peers.delete(id);
+      this.changed.delete(id);
+    }
+    this.reportChanges(removed);
     this.flush();
     if (campaigned || busy.some(({ peer }) => peer.node.hasReady())) this.schedule();
   }
 
-  private reportChanges(): void {
-    if (this.changed.size === 0) return;
+  private reportChanges(removed: RegionId[]): void {
+    if (this.changed.size === 0 && removed.length === 0) return;
     const changed: RegionReport[] = [];
     for (const id of this.changed) {
       const p = this.peers.get(id);
-      if (!p) continue;
+      if (!p || !p.initialized) continue;
       changed.push({ region: p.region, leader: p.leaderPeer(), isLeader: p.isLeader, appliedRevision: p.lastApplied });
     }
     this.changed.clear();
-    this.out.push({ t: 'regions', changed, removed: [] });
+    this.out.push({ t: 'regions', changed, removed });
   }
 
   private flush(): void {

@@ -27,14 +27,20 @@ import {
   type Message,
   type NodeId,
   type Ready,
+  type Snapshot,
 } from '../../src/raft/index.js';
 import type { Storage } from '../../src/raft/storage.js';
 import type { RaftLogStore } from '../../src/storage/index.js';
-import { assert } from '../../src/util/assert.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { CallError, RegionOp } from '../lane/protocol.js';
-import { execAdmin, type AdminCommand, type AdminError } from './admin/index.js';
+import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type AdminError, type AdminResult, type ChangePeer, type PeerChange } from './admin/index.js';
+
+/** What a region snapshot carries: the region, and its keys as MVCC range image chunks. */
+interface SnapshotImage {
+  region: Region;
+  chunks: Uint8Array[];
+}
 
 /** An admin command as it sits in a Raft entry (metadata only: no data moves). */
 interface AdminEntry {
@@ -65,6 +71,8 @@ export interface PeerContext {
   saveRegion(peer: Peer): void;
   /** Inside the lane's write: a split created these regions; the lane creates their peers. */
   onSplit(parent: Peer, created: Region[]): void;
+  /** Inside the lane's write: this peer was removed from its region; the lane destroys it. */
+  onRemoved(peer: Peer): void;
   rand: Rand;
   electionTicks: number;
   hibernateTicks: number;
@@ -126,7 +134,6 @@ export class Peer {
   region: Region;
   readonly peerId: NodeId;
   private readonly ctx: PeerContext;
-  private readonly kv: MvccStore;
   private readonly log: RaftLogStore;
   /** Calls waiting for their entry to apply, by rid. */
   private readonly waiting = new Map<string, Reply>();
@@ -146,11 +153,19 @@ export class Peer {
   hibernating = false;
   lead: NodeId = 0;
 
-  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number }) {
+  /**
+   * False for a peer created by a message of a region this store did not host (a new replica):
+   * it knows nothing of its region until the leader's snapshot arrives, and serves nothing.
+   */
+  initialized: boolean;
+  /** Set once this peer was removed from its region: the lane drops it after the write. */
+  removed = false;
+
+  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean }) {
+    this.initialized = opts.initialized ?? true;
     this.region = opts.region;
     this.peerId = opts.peerId;
     this.ctx = opts.ctx;
-    this.kv = opts.ctx.kvFor(opts.region);
     this.log = opts.log;
     this.lastRev = opts.lastRev;
     const log = opts.log;
@@ -160,7 +175,7 @@ export class Peer {
       term: (i) => log.term(i),
       lastIndex: () => log.lastIndex(),
       firstIndex: () => log.firstIndex(),
-      snapshot: () => log.snapshot(),
+      snapshot: () => this.snapshotForFollower(),
     };
     this.node = new RawNode({
       id: opts.peerId,
@@ -176,6 +191,21 @@ export class Peer {
       rand: opts.ctx.rand,
     });
   }
+
+  /** The tablet of this region's keys (a new replica learns which from its first snapshot). */
+  private get kv(): MvccStore {
+    return this.ctx.kvFor(this.region);
+  }
+
+  /** The region a snapshot in this Ready brings, decoded once (the lane opens its tablet first). */
+  snapshotRegion(rd: Ready): Region | undefined {
+    if (!rd.snapshot) return undefined;
+    const image = unpack<SnapshotImage>(rd.snapshot.data);
+    this.decodedSnapshot = { snap: rd.snapshot, image };
+    return image.region;
+  }
+
+  private decodedSnapshot: { snap: Snapshot; image: SnapshotImage } | undefined;
 
   get isLeader(): boolean {
     return this.node.raft.state === 'leader';
@@ -228,6 +258,8 @@ export class Peer {
   call(epoch: RegionEpoch, op: RegionOp, nextRid: () => string, reply: Reply): void {
     this.wake();
     const fail = (e: CallError) => reply(false, e);
+    if (!this.initialized || this.removed) return fail({ kind: 'region', error: { code: 'RegionNotFound', regionId: this.region.id } });
+    if (op.op === 'changePeer') return this.proposeChangePeer(op.change as PeerChange, reply);
     if (op.op === 'transferLeader') {
       if (!this.isLeader) return fail(this.notLeader());
       this.node.transferLeader(op.toPeer);
@@ -286,6 +318,27 @@ export class Peer {
     }
     if (!this.isLeader) return fail(this.notLeader());
     this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op }, reply });
+  }
+
+  /** The reply of the membership change in flight (Raft has at most one pending). */
+  private pendingChange: Reply | undefined;
+
+  private proposeChangePeer(change: PeerChange, reply: Reply): void {
+    if (!this.isLeader) return reply(false, this.notLeader());
+    if (change.type === 'remove-peer' && change.peerId === this.peerId) {
+      // A leader removing itself would leave the region leaderless until an election timeout.
+      return reply(false, { kind: 'etcd', code: 'InvalidArgument', message: `flotilla: region ${this.region.id}: transfer leadership before removing the leader's peer` });
+    }
+    if (this.pendingChange) return reply(false, { kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: 'a membership change is in flight' } });
+    const cmd: ChangePeer = { type: 'change-peer', epoch: this.region.epoch, change };
+    const dry = execAdmin({ region: this.region }, cmd);
+    if (!dry.ok) return reply(false, adminError(dry.error));
+    try {
+      this.node.proposeConfChange(toConfChange(cmd));
+    } catch (e) {
+      return reply(false, e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
+    }
+    this.pendingChange = reply;
   }
 
   private notLeader(): CallError {
@@ -370,7 +423,7 @@ export class Peer {
 
   /** Persists this Ready's Raft state and applies its committed entries (inside the lane's write). */
   persistAndApply(rd: Ready, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
-    assert(rd.snapshot === undefined, `region ${this.region.id}: snapshots are not handled yet`);
+    if (rd.snapshot) this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.log.append(rd.entries);
     if (rd.hardState) this.log.setHardState(rd.hardState);
     let applied = 0;
@@ -382,7 +435,8 @@ export class Peer {
   }
 
   private applyEntry(e: Entry, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
-    if (e.type !== 'normal' || e.data.length === 0) return;
+    if (e.type === 'conf-change') return this.applyChangePeer(e, outcomes);
+    if (e.data.length === 0) return;
     const env = unpack<WriteEntry | AdminEntry>(e.data);
     const reply = this.waiting.get(env.rid);
     if (reply) this.waiting.delete(env.rid);
@@ -447,6 +501,56 @@ export class Peer {
         // Proposed by nothing yet (learner moves and merges come with PD's operators).
         return answer(false, { kind: 'etcd', code: 'NotSupported', message: `etcdserver: flotilla: ${result.type} is not supported yet` });
     }
+  }
+
+  /**
+   * A membership change, applied by every replica: the region's peers change only if the
+   * command applies to the region as it is here, and then Raft's configuration changes with
+   * them, so the two always name the same group.
+   */
+  private applyChangePeer(e: Entry, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
+    const reply = this.isLeader ? this.pendingChange : undefined;
+    if (reply) this.pendingChange = undefined;
+    const answer = (ok: boolean, value: unknown) => {
+      if (reply) outcomes.push({ reply, ok, value });
+    };
+    if (e.data.length === 0) return answer(false, { kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: 'membership change dropped' } });
+    const { cmd, confChange } = changePeerOfEntry(e.data);
+    const out = execAdmin({ region: this.region }, cmd);
+    if (!out.ok) return answer(false, adminError(out.error));
+    const confState = this.node.applyConfChange(confChange);
+    this.log.setConfState(confState);
+    this.region = (out.value as Extract<AdminResult, { type: 'change-peer' }>).state.region;
+    this.ctx.saveRegion(this);
+    if (!this.region.peers.some((p) => p.id === this.peerId)) {
+      this.removed = true;
+      this.ctx.onRemoved(this);
+    }
+    answer(true, { region: this.region });
+  }
+
+  /**
+   * The snapshot a follower the log cannot serve gets: this region's metadata and its keys with
+   * their whole history, as of the applied index (read outside any write: the last commit, where
+   * the tablet and the applied index agree).
+   */
+  private snapshotForFollower(): Snapshot {
+    const index = this.log.applied();
+    const chunks = [...this.kv.exportRange(this.region.start, this.region.end)];
+    const data = pack({ region: this.region, chunks } satisfies SnapshotImage);
+    return { metadata: { index, term: this.log.term(index), confState: this.log.confState() }, data };
+  }
+
+  /** Inside the write: replaces this region's keys with the image and the log with its point. */
+  private installSnapshot(snap: Snapshot): void {
+    const image = this.decodedSnapshot?.snap === snap ? this.decodedSnapshot.image : unpack<SnapshotImage>(snap.data);
+    this.decodedSnapshot = undefined;
+    this.region = image.region;
+    this.kv.importRange(image.region.start, image.region.end, image.chunks);
+    this.log.applySnapshot({ metadata: snap.metadata, data: new Uint8Array(0) });
+    this.log.setApplied(snap.metadata.index);
+    this.initialized = true;
+    this.ctx.saveRegion(this);
   }
 
   /** The revision of the last write this replica applied. */

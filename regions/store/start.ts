@@ -11,7 +11,7 @@ import type { Member, StatusInfo } from '../../src/api/backend.js';
 import { PdClient } from '../../src/cluster/pd_client.js';
 import { keepAliveAgent, postMsgpack } from '../../src/cluster/msgpack_http.js';
 import type { Region, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
-import { RegionCallError, type CallError, type RegionOp } from '../../src/cluster/region_ops.js';
+import { RegionCallError, type CallError, type RegionOp, type RegionPeerChange } from '../../src/cluster/region_ops.js';
 import { listenAddressOf } from '../../src/cli/flags.js';
 import { RegionCache } from '../../src/router/region_cache.js';
 import type { RouteTable } from '../../src/router/route.js';
@@ -40,7 +40,8 @@ interface StoreInfo {
 
 type RegionCommand =
   | { kind: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
-  | { kind: 'transferLeader'; toPeer: number };
+  | { kind: 'transferLeader'; toPeer: number }
+  | { kind: 'changePeer'; change: RegionPeerChange };
 
 /** The internal route other stores' routers call with a region op (msgpack both ways). */
 const internalPath = '/flotilla/internal/region';
@@ -241,7 +242,18 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   // ---- heartbeats ----
   let stopped = false;
   const runCommand = (r: RegionReport, c: RegionCommand) => {
-    const op: RegionOp = c.kind === 'split' ? { op: 'split', keys: c.keys, newRegionIds: c.newRegionIds, newPeerIds: c.newPeerIds } : { op: 'transferLeader', toPeer: c.toPeer };
+    let op: RegionOp;
+    switch (c.kind) {
+      case 'split':
+        op = { op: 'split', keys: c.keys, newRegionIds: c.newRegionIds, newPeerIds: c.newPeerIds };
+        break;
+      case 'transferLeader':
+        op = { op: 'transferLeader', toPeer: c.toPeer };
+        break;
+      case 'changePeer':
+        op = { op: 'changePeer', change: c.change };
+        break;
+    }
     lanes.call(r.region.id, r.region.epoch, op).catch((err: Error) => log(`flotilla: store ${storeId}: ${c.kind} of region ${r.region.id} failed: ${err.message}`));
   };
   const storeTimer = setInterval(() => {

@@ -2,7 +2,7 @@
 // the store's lanes (regions/lane) and the store-to-store call path; plain data, so it crosses
 // threads and the wire as it is.
 
-import type { RegionError, RegionId } from './region.js';
+import type { PeerId, RegionError, RegionId, RegionPeer } from './region.js';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
 import type { NodeId } from '../raft/types.js';
 
@@ -16,7 +16,16 @@ export type RegionOp =
   | { op: 'compact'; revision: number }
   /** Splits the region at these keys (sorted, strictly inside); new IDs come from PD. */
   | { op: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
-  | { op: 'transferLeader'; toPeer: NodeId };
+  | { op: 'transferLeader'; toPeer: NodeId }
+  /** One membership change (PD's operator steps: add learner, promote, remove). */
+  | { op: 'changePeer'; change: RegionPeerChange };
+
+/** A membership change, one voter at most (regions/peer/admin/change_peer.ts applies it). */
+export type RegionPeerChange =
+  | { type: 'add-learner'; peer: RegionPeer }
+  | { type: 'add-voter'; peer: RegionPeer }
+  | { type: 'promote-learner'; peerId: PeerId }
+  | { type: 'remove-peer'; peerId: PeerId };
 
 export type CallError = { kind: 'region'; error: RegionError } | { kind: 'etcd'; code: string; message: string };
 
