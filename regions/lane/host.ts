@@ -108,7 +108,7 @@ export class LaneHost {
    * Raft messages from another store. A leader's message for a region not hosted here goes to
    * the lane with the fewest regions, which creates an empty peer for it (a replica being added).
    */
-  receive(msgs: Message[]): void {
+  receive(fromStore: StoreId, msgs: Message[]): void {
     const byLane = new Map<number, Message[]>();
     for (const m of msgs) {
       let lane = this.laneOf.get(m.group as RegionId);
@@ -121,7 +121,7 @@ export class LaneHost {
       if (!l) byLane.set(lane, (l = []));
       l.push(m);
     }
-    for (const [lane, l] of byLane) this.enqueue(lane, { t: 'raft', msgs: l });
+    for (const [lane, l] of byLane) this.enqueue(lane, { t: 'raft', fromStore, msgs: l });
   }
 
   unreachable(region: RegionId, peer: NodeId): void {

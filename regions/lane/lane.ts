@@ -202,7 +202,12 @@ export class Lane {
     for (const m of batch) {
       switch (m.t) {
         case 'raft':
-          for (const msg of m.msgs) this.peerFor(msg)?.step(msg);
+          for (const msg of m.msgs) {
+            const peer = this.peerFor(msg);
+            if (!peer) continue;
+            peer.learnStore(msg.from, m.fromStore);
+            peer.step(msg);
+          }
           break;
         case 'unreachable':
           this.peers.get(m.region)?.node.reportUnreachable(m.peer);

@@ -13,8 +13,8 @@ import type { Message, NodeId } from '../../src/raft/index.js';
 export type { CallError, RegionOp } from '../../src/cluster/region_ops.js';
 
 export type ToLane =
-  /** Raft messages from other stores, for peers on this lane. */
-  | { t: 'raft'; msgs: Message[] }
+  /** Raft messages from another store, for peers on this lane. */
+  | { t: 'raft'; fromStore: StoreId; msgs: Message[] }
   | { t: 'unreachable'; region: RegionId; peer: NodeId }
   | { t: 'snapStatus'; region: RegionId; peer: NodeId; ok: boolean }
   /** A client call for one region; the epoch is the router's cached one. */

@@ -216,8 +216,18 @@ export class Peer {
   }
 
   storeOf(peer: NodeId): StoreId | undefined {
-    return this.region.peers.find((p) => p.id === peer)?.storeId;
+    return this.region.peers.find((p) => p.id === peer)?.storeId ?? this.senders.get(peer);
   }
+
+  /**
+   * Where messages from a peer came from. A new replica knows no peers of its region until its
+   * snapshot arrives, yet must answer the leader: it answers to the store the leader wrote from.
+   */
+  learnStore(peer: NodeId, store: StoreId): void {
+    if (!this.initialized) this.senders.set(peer, store);
+  }
+
+  private readonly senders = new Map<NodeId, StoreId>();
 
   // ---- inputs ----
 

@@ -93,7 +93,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     memberId: String(storeId),
     clusterId: first.clusterId,
     listen: { host: listenAddressOf(cfg.listenPeerUrl).host, port: peerListen.port },
-    onMessages: (_from, msgs) => host?.receive(msgs),
+    onMessages: (from, msgs) => host?.receive(Number(from) as StoreId, msgs),
     onUnreachable: (peer) => {
       if (!host) return;
       for (const { region, peer: p } of host.regionsWithPeerOn(Number(peer) as StoreId)) host.unreachable(region, p);
