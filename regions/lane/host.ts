@@ -46,6 +46,19 @@ export class LaneHost {
   private stopping: Promise<void> | undefined;
   /** The latest report of every region hosted here. */
   readonly regions = new Map<RegionId, RegionReport>();
+  private readonly laneDb: Array<{ bytes: number; inUse: number }> = [];
+
+  /** The lanes' LMDB files together, as last measured (etcd's dbSize, dbSizeInUse). */
+  dbSize(): { bytes: number; inUse: number } {
+    let bytes = 0;
+    let inUse = 0;
+    for (const d of this.laneDb) {
+      bytes += d?.bytes ?? 0;
+      inUse += d?.inUse ?? 0;
+    }
+    return { bytes, inUse };
+  }
+
   /** The latest statistics of the regions led here. */
   readonly stats = new Map<RegionId, RegionStats>();
 
@@ -201,6 +214,7 @@ export class LaneHost {
           break;
         case 'stats':
           for (const st of m.stats) this.stats.set(st.region, st);
+          this.laneDb[lane] = { bytes: m.dbBytes, inUse: m.dbBytesInUse };
           break;
         case 'log':
           this.o.log?.(m.line);

@@ -286,7 +286,7 @@ export class Lane {
       }
       stats.push({ region: p.region.id, approximateBytes: m.bytes, approximateKeys: m.keys, writeQps: writes / seconds, readQps: reads / seconds });
     }
-    if (stats.length > 0) this.out.push({ t: 'stats', stats });
+    this.out.push({ t: 'stats', stats, dbBytes: this.engine.sizeBytes(), dbBytesInUse: this.engine.sizeInUseBytes() });
     this.flush();
   }
 

@@ -44,7 +44,7 @@ export type FromLane =
   /** Regions created, changed (split, membership, leader) or removed on this lane. */
   | { t: 'regions'; changed: RegionReport[]; removed: RegionId[] }
   /** Statistics of the regions this lane leads (every statsIntervalMs), for PD's heartbeats. */
-  | { t: 'stats'; stats: RegionStats[] }
+  | { t: 'stats'; stats: RegionStats[]; dbBytes: number; dbBytesInUse: number }
   | { t: 'log'; line: string }
   | { t: 'stopped' };
 

@@ -3,7 +3,7 @@
 // etcd's API for the whole key space, and the heartbeats to PD (whose replies carry the regions
 // to create and the operators to run).
 
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statfsSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { startClientServer } from '../../src/api/index.js';
@@ -47,6 +47,16 @@ type RegionCommand =
 const internalPath = '/flotilla/internal/region';
 const remoteCallTimeoutMs = 8_000;
 
+/** The data directory's file system, for PD's placement (a store nearly full gets no new replicas). */
+function diskSpace(dir: string): { capacityBytes: number; availableBytes: number } {
+  try {
+    const st = statfsSync(dir);
+    return { capacityBytes: st.blocks * st.bsize, availableBytes: st.bavail * st.bsize };
+  } catch {
+    return { capacityBytes: 0, availableBytes: 0 };
+  }
+}
+
 function loadIdentity(dataDir: string): StoreId | undefined {
   try {
     return (JSON.parse(readFileSync(join(dataDir, 'store.json'), 'utf8')) as { id: StoreId }).id;
@@ -81,8 +91,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     lanes: cfg.lanes,
     regionCount: host?.regions.size ?? 0,
     leaderCount: host ? [...host.regions.values()].filter((r) => r.isLeader).length : 0,
-    capacityBytes: 0,
-    availableBytes: 0,
+    ...diskSpace(cfg.dataDir),
   });
   const first = await pd.call<{ clusterId: string; mode: 'range' | 'hash'; stores: StoreInfo[]; bootstrap: Region[] }>({ call: 'storeHeartbeat', hb: heartbeat() });
   const table: RouteTable = first.mode === 'hash' ? new SlotTable() : new RegionCache();
@@ -211,8 +220,8 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     header: () => ({ clusterId: BigInt(first.clusterId), memberId: BigInt(storeId), revision: revision(), raftTerm: 0 }),
     status: async (): Promise<StatusInfo> => ({
       version: '3.4.23',
-      dbSize: 0,
-      dbSizeInUse: 0,
+      dbSize: lanes.dbSize().bytes,
+      dbSizeInUse: lanes.dbSize().inUse,
       leader: BigInt(storeId),
       raftIndex: 0,
       raftTerm: 0,
