@@ -4,6 +4,12 @@
 //   people and `flotilla ctl` (JSON):            GET  /pd/api/v1/regions, /pd/api/v1/stores
 //                                                POST /pd/api/v1/split           {"key": "..."} or {"keyBase64": "..."}
 //                                                POST /pd/api/v1/transfer-leader {"region": 7, "store": 2}
+//                                                GET  /pd/api/v1/schedulers      enabled, config, operators in flight
+//                                                POST /pd/api/v1/schedulers/config  settings to change, e.g.
+//                                                     {"regionSplitBytesMax": 1048576, "regionSplitKeysMax": 1000,
+//                                                      "enabled": ["split-checker", "balance-leader"]}
+//                                                     (null resets a setting; 400 names a bad one)
+//                                                GET  /pd/api/v1/operators       in flight, with their current step
 //
 // A member that does not lead PD answers 503 with the leader's client URL (JSON "leader", or the
 // x-flotilla-pd-leader header on internal calls), so clients go there.
@@ -12,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Region, RegionId, StoreId } from '../../src/cluster/region.js';
 import { showKey } from '../../src/cluster/region.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
+import { PlacementConfigError } from '../schedulers/index.js';
 import { PdNotLeader, PdRequestError, type PdService, type RegionStats } from './service.js';
 
 /** Largest request body PD takes (a region heartbeat is well under 64 KiB). */
@@ -98,7 +105,7 @@ export function pdRoutes(pd: PdService): (req: IncomingMessage, res: ServerRespo
         if (err.leaderClientUrl) res.setHeader('x-flotilla-pd-leader', err.leaderClientUrl);
         return sendJson(res, 503, { error: err.message, leader: err.leaderClientUrl ?? null });
       }
-      if (err instanceof PdRequestError) return sendJson(res, 400, { error: err.message });
+      if (err instanceof PdRequestError || err instanceof PlacementConfigError) return sendJson(res, 400, { error: err.message });
       sendJson(res, 500, { error: `pd: ${err.message}` });
     });
     return true;
@@ -136,6 +143,15 @@ async function serve(pd: PdService, url: string, req: IncomingMessage, res: Serv
     if (!Number.isSafeInteger(body.region) || !Number.isSafeInteger(body.store)) throw new PdRequestError('transfer-leader needs "region" and "store" (numbers)');
     await pd.transferLeader(body.region as RegionId, body.store as StoreId);
     return sendJson(res, 200, {});
+  }
+  if (path === '/pd/api/v1/schedulers' && req.method === 'GET') {
+    return sendJson(res, 200, await pd.schedulers());
+  }
+  if (path === '/pd/api/v1/schedulers/config' && req.method === 'POST') {
+    return sendJson(res, 200, await pd.updateScheduleConfig(parseJson(await readBody(req))));
+  }
+  if (path === '/pd/api/v1/operators' && req.method === 'GET') {
+    return sendJson(res, 200, await pd.operators());
   }
   sendJson(res, 404, { error: `pd: no route ${req.method} ${path}` });
 }

@@ -10,16 +10,27 @@
 // Layout in the core (values msgpack):
 //   /flotilla/pd/cluster            {mode, replicas, bootstrapped}
 //   /flotilla/pd/stores/<id>        StoreInfo
-//   /flotilla/pd/regions/<id>       Region (the directory; leaders and statistics stay in memory)
+//   /flotilla/pd/regions/<id>       Region (the directory; leaders and statistics stay in memory);
+//                                   an empty value: the region was dropped (see placeReport)
 //   /flotilla/pd/tso, /flotilla/pd/id   the saved bounds of the oracle and the ID allocator
+//   /flotilla/pd/schedule-config    the scheduling overrides set over the HTTP API
 // IDs are zero-padded to 20 digits so the keys sort numerically.
+//
+// The leader also runs the scheduling loop (scheduling.ts) from maintain(): its operators reach
+// regions in heartbeat replies, after any hand-made command (ctl split / transfer-leader).
 
 import type { Region, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
 import { compareKeys, epochAtLeast, keyInRange } from '../../src/cluster/region.js';
 import type { EtcdBackend } from '../../src/api/backend.js';
+import type { RegionPeerChange } from '../../src/cluster/region_ops.js';
+import { slotCount, slotOf } from '../../src/router/slots.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
+import { Prng, type Rand } from '../../src/util/prng.js';
+import type { RegionInfo, StoreReport } from '../cluster.js';
 import { IdAllocator } from '../id_alloc.js';
 import { TimestampOracle } from '../tso.js';
+import { PdScheduling, type RoundSummary, type SchedulingOptions } from './scheduling.js';
+import type { ScheduleOverrides } from './scheduling_config.js';
 
 export type ClusterMode = 'range' | 'hash';
 
@@ -47,7 +58,9 @@ export interface RegionStats {
 /** What a region's leader is asked to do next (delivered in the heartbeat reply). */
 export type RegionCommand =
   | { kind: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
-  | { kind: 'transferLeader'; toPeer: number };
+  | { kind: 'transferLeader'; toPeer: number }
+  /** One membership change: add-learner, add-voter, promote-learner, remove-peer. */
+  | { kind: 'changePeer'; change: RegionPeerChange };
 
 export interface StoreHeartbeat {
   id: StoreId;
@@ -81,13 +94,22 @@ export class PdRequestError extends Error {
   readonly code = 'PdRequestError';
 }
 
+/** The part of the member's etcd core PD uses: linearizable reads and puts of its own keys. */
+export type PdCore = Pick<EtcdBackend, 'range' | 'put' | 'header'>;
+
 export interface PdServiceOptions {
-  core: EtcdBackend;
+  core: PdCore;
   /** Whether this member leads the core now, and the leader's client URL. */
   leadership(): { isLeader: boolean; leaderClientUrl: string | undefined };
   mode: ClusterMode;
   replicas: number;
+  /** Hash mode: the slot groups created at bootstrap (default 3). */
+  hashGroups?: number;
   clock: () => number;
+  /** For the schedulers' choices among equals; default seeded from the clock. */
+  rand?: Rand;
+  /** Scheduling knobs that are not user config (resend and hold times); tests shorten them. */
+  scheduling?: Omit<SchedulingOptions, 'replicas' | 'rand'>;
 }
 
 const prefix = '/flotilla/pd/';
@@ -107,13 +129,23 @@ export class PdService {
   private readonly stores = new Map<StoreId, StoreInfo>();
   private readonly regions = new Map<RegionId, Region>();
   private readonly stats = new Map<RegionId, RegionStats>();
+  /**
+   * Sizes a region reported before its range changed, while it keeps reporting exactly them:
+   * a store's lane measures a region's size again only once it is written (regions/lane/lane.ts,
+   * reportStats), so an idle parent reports its pre-split size after the split. Scheduling sees
+   * such a region's size as unmeasured (0), or the split checker would split it again and again.
+   */
+  private readonly unmeasured = new Map<RegionId, { bytes: number; keys: number }>();
   private readonly commands = new Map<RegionId, RegionCommand>();
   private bootstrapped = false;
   private bootstrapping: Promise<void> | undefined;
   private tso: TimestampOracle | undefined;
   private ids: IdAllocator | undefined;
+  private readonly scheduling: PdScheduling;
 
-  constructor(private readonly o: PdServiceOptions) {}
+  constructor(private readonly o: PdServiceOptions) {
+    this.scheduling = new PdScheduling({ ...o.scheduling, replicas: o.replicas, rand: o.rand ?? new Prng(o.clock()) });
+  }
 
   // ---- leadership ----
 
@@ -135,30 +167,40 @@ export class PdService {
     this.stores.clear();
     this.regions.clear();
     this.stats.clear();
+    this.unmeasured.clear();
     this.commands.clear();
+    this.scheduling.reset(this.o.clock());
     const meta = await this.get('cluster');
     this.bootstrapped = meta ? unpack<{ bootstrapped: boolean }>(meta).bootstrapped : false;
     for (const v of await this.scan('stores/')) {
       const s = unpack<StoreInfo>(v);
       this.stores.set(s.id, { ...s, lastHeartbeatMs: this.o.clock() });
     }
-    for (const v of await this.scan('regions/')) {
-      const r = unpack<Region>(v);
+    // Newest versions first, through the same rule as reports: whatever a deposed leader's late
+    // put left behind, the directory loads without overlaps.
+    const saved = (await this.scan('regions/')).filter((v) => v.length > 0).map((v) => unpack<Region>(v));
+    saved.sort((a, b) => b.epoch.version - a.epoch.version || b.epoch.confVer - a.epoch.confVer);
+    for (const r of saved) {
+      const p = placeReport(this.regions, r);
+      if (p.verdict !== 'changed') continue;
+      for (const d of p.dropped) this.regions.delete(d.id);
       this.regions.set(r.id, r);
     }
-    const saved = async (name: string) => {
+    const overrides = await this.get('schedule-config');
+    this.scheduling.setOverrides(overrides ? unpack<ScheduleOverrides>(overrides) : {});
+    const savedBound = async (name: string) => {
       const v = await this.get(name);
       return v ? unpack<number>(v) : undefined;
     };
     const saver = (name: string) => (value: number) => this.put(name, pack(value));
     // The oracle's physical 0 is fixed the first time any PD leader serves.
-    let epochMs = await saved('tso-epoch');
+    let epochMs = await savedBound('tso-epoch');
     if (epochMs === undefined) {
       epochMs = this.o.clock();
       await this.put('tso-epoch', pack(epochMs));
     }
-    this.tso = new TimestampOracle({ clock: this.o.clock, epochMs, savedWindowEndMs: await saved('tso'), save: saver('tso') });
-    this.ids = new IdAllocator({ savedEnd: await saved('id'), save: saver('id') });
+    this.tso = new TimestampOracle({ clock: this.o.clock, epochMs, savedWindowEndMs: await savedBound('tso'), save: saver('tso') });
+    this.ids = new IdAllocator({ savedEnd: await savedBound('id'), save: saver('id') });
   }
 
   private async get(name: string): Promise<Uint8Array | undefined> {
@@ -192,15 +234,58 @@ export class PdService {
 
   // ---- stores ----
 
-  /** Keeps the oracle's window and the ID batch ahead of need (the PD leader runs it on a timer). */
+  /**
+   * Keeps the oracle's window and the ID batch ahead of need, and runs a scheduling round when
+   * one is due (the PD leader runs it on a timer, more often than rounds).
+   */
   async maintain(): Promise<void> {
     if (!this.o.leadership().isLeader || !this.loaded) return;
     await this.loaded;
     await this.tso!.extendWindowIfLow();
     await this.ids!.refillIfLow();
+    if (this.scheduling.isDue(this.o.clock())) await this.scheduleRound();
   }
 
-  async storeHeartbeat(hb: StoreHeartbeat): Promise<{ clusterId: string; stores: StoreInfo[]; bootstrap: Region[] }> {
+  // ---- scheduling ----
+
+  /** One scheduling round now (maintain() runs them every scheduleIntervalMs). */
+  async scheduleRound(): Promise<RoundSummary> {
+    await this.ready();
+    const nowMs = this.o.clock();
+    const stores: StoreReport[] = [...this.stores.values()].map((s) => ({
+      id: s.id,
+      address: s.clientUrl,
+      lastHeartbeatMs: s.lastHeartbeatMs,
+      capacityBytes: s.capacityBytes,
+      availableBytes: s.availableBytes,
+      lanes: s.lanes,
+    }));
+    const regions = [...this.regions.values()].map((r) => regionInfo(r, this.stats.get(r.id), this.unmeasured.has(r.id)));
+    return this.scheduling.round({ nowMs, stores, regions, ids: this.ids!, handMade: (id) => this.commands.has(id) });
+  }
+
+  /** GET /pd/api/v1/schedulers: enabled schedulers, the config in force, operators in flight. */
+  async schedulers(): Promise<unknown> {
+    await this.ready();
+    return this.scheduling.schedulersJson();
+  }
+
+  /** GET /pd/api/v1/operators. */
+  async operators(): Promise<unknown> {
+    await this.ready();
+    return this.scheduling.operatorsJson();
+  }
+
+  /** Applies a JSON patch to the scheduling config and saves it; throws PlacementConfigError. */
+  async updateScheduleConfig(patch: unknown): Promise<unknown> {
+    await this.ready();
+    const next = this.scheduling.patchOverrides(patch);
+    await this.put('schedule-config', pack(next));
+    this.scheduling.setOverrides(next);
+    return this.scheduling.schedulersJson();
+  }
+
+  async storeHeartbeat(hb: StoreHeartbeat): Promise<{ clusterId: string; mode: ClusterMode; stores: StoreInfo[]; bootstrap: Region[] }> {
     await this.ready();
     const known = this.stores.get(hb.id);
     const info: StoreInfo = { ...hb, lastHeartbeatMs: this.o.clock() };
@@ -212,7 +297,7 @@ export class PdService {
     // Regions with a peer on this store that it may not have created yet: at bootstrap, the
     // first region; the store creates what it does not host (creating is idempotent).
     const bootstrap = [...this.regions.values()].filter((r) => r.peers.some((p) => p.storeId === hb.id) && !this.stats.has(r.id));
-    return { clusterId: this.o.core.header().clusterId.toString(), stores: [...this.stores.values()], bootstrap };
+    return { clusterId: this.o.core.header().clusterId.toString(), mode: this.o.mode, stores: [...this.stores.values()], bootstrap };
   }
 
   /**
@@ -229,19 +314,29 @@ export class PdService {
     return this.bootstrapping;
   }
 
+  /**
+   * Range mode: one region over the whole key space. Hash mode: `hashGroups` groups, each
+   * owning an equal run of the 16,384 slots (group i of 3: slots [0, 5461], [5462, 10922] ...).
+   */
   private async bootstrap(): Promise<void> {
     const chosen = [...this.stores.keys()].sort((a, b) => a - b).slice(0, this.o.replicas);
-    const first = await this.ids!.allocate(1 + chosen.length);
-    const region: Region = {
-      id: first as RegionId,
-      start: new Uint8Array(0),
-      end: new Uint8Array(0),
-      epoch: { confVer: 1, version: 1 },
-      peers: chosen.map((storeId, i) => ({ id: (first + 1 + i) as RegionPeer['id'], storeId, role: 'voter' })),
-    };
-    await this.put(`regions/${pad(region.id)}`, pack(region));
+    const count = this.o.mode === 'hash' ? (this.o.hashGroups ?? 3) : 1;
+    const created: Region[] = [];
+    for (let g = 0; g < count; g++) {
+      const first = await this.ids!.allocate(1 + chosen.length);
+      const region: Region = {
+        id: first as RegionId,
+        start: new Uint8Array(0),
+        end: new Uint8Array(0),
+        epoch: { confVer: 1, version: 1 },
+        peers: chosen.map((storeId, i) => ({ id: (first + 1 + i) as RegionPeer['id'], storeId, role: 'voter' })),
+      };
+      if (this.o.mode === 'hash') region.slots = [[Math.floor((g * slotCount) / count), Math.floor(((g + 1) * slotCount) / count) - 1]];
+      created.push(region);
+    }
+    for (const region of created) await this.put(`regions/${pad(region.id)}`, pack(region));
     await this.put('cluster', pack({ mode: this.o.mode, replicas: this.o.replicas, bootstrapped: true }));
-    this.regions.set(region.id, region);
+    for (const region of created) this.regions.set(region.id, region);
     this.bootstrapped = true;
   }
 
@@ -249,14 +344,30 @@ export class PdService {
 
   async regionHeartbeat(hb: RegionHeartbeat): Promise<{ command?: RegionCommand }> {
     await this.ready();
-    const known = this.regions.get(hb.region.id);
-    if (!known || (epochAtLeast(hb.region.epoch, known.epoch) && !sameShape(known, hb.region))) {
-      // A newer shape (split, membership change): regions it now overlaps with older epochs are
-      // the split's other halves, reported by their own leaders.
-      this.regions.set(hb.region.id, hb.region);
-      await this.put(`regions/${pad(hb.region.id)}`, pack(hb.region));
+    const placed = placeReport(this.regions, hb.region);
+    // A report older than what PD knows (a deposed leader's, or one overtaken in flight): its
+    // leader and sizes are stale too, and a command planned from it would be.
+    if (placed.verdict === 'stale') return {};
+    // Memory first, then the core: concurrent heartbeats see the directory whole at every await.
+    const id = hb.region.id;
+    if (placed.verdict === 'changed') {
+      const known = this.regions.get(id);
+      const before = this.stats.get(id);
+      if (known && before && !sameRange(known, hb.region)) this.unmeasured.set(id, sizesOf(before));
+      for (const d of placed.dropped) {
+        const s = this.stats.get(d.id);
+        // The parent's old shape dropped before its new one reports: its sizes are the stale ones.
+        if (s) this.unmeasured.set(d.id, sizesOf(s));
+        this.regions.delete(d.id);
+        this.stats.delete(d.id);
+        this.commands.delete(d.id);
+        this.scheduling.regionDropped(d.id);
+      }
+      this.regions.set(id, hb.region);
     }
-    this.stats.set(hb.region.id, {
+    const stale = this.unmeasured.get(id);
+    if (stale && (stale.bytes !== hb.approximateBytes || stale.keys !== hb.approximateKeys)) this.unmeasured.delete(id);
+    this.stats.set(id, {
       leader: hb.leader,
       approximateBytes: hb.approximateBytes,
       approximateKeys: hb.approximateKeys,
@@ -264,19 +375,32 @@ export class PdService {
       readQps: hb.readQps,
       lastHeartbeatMs: this.o.clock(),
     });
-    const command = this.commands.get(hb.region.id);
-    if (command) this.commands.delete(hb.region.id);
-    return command ? { command } : {};
+    if (placed.verdict === 'changed') {
+      // NB: a dropped region leaves an empty value rather than no key: the core PD is given
+      // (start.ts) offers range and put only. A few bytes per merged-away region.
+      for (const d of placed.dropped) await this.put(`regions/${pad(d.id)}`, new Uint8Array(0));
+      await this.put(`regions/${pad(id)}`, pack(hb.region));
+    }
+    const nowMs = this.o.clock();
+    const handMade = this.commands.get(hb.region.id);
+    if (handMade) {
+      this.commands.delete(hb.region.id);
+      this.scheduling.handMadeDelivered(hb.region.id, nowMs);
+      return { command: handMade };
+    }
+    const scheduled = this.scheduling.takeCommand(hb.region.id, { epoch: hb.region.epoch, leaderPeerId: hb.leader.id }, nowMs);
+    return scheduled ? { command: scheduled } : {};
   }
 
   /** The region holding `key`, with its leader as last reported. */
   async regionByKey(key: Uint8Array): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined> {
     await this.ready();
     let best: Region | undefined;
+    const slot = this.o.mode === 'hash' ? slotOf(key) : -1;
     for (const r of this.regions.values()) {
-      if (!keyInRange(key, r.start, r.end)) continue;
-      // Until both halves of a split have reported, the parent's old shape may still overlap:
-      // the higher version is the newer truth.
+      if (r.slots ? !r.slots.some(([from, to]) => slot >= from && slot <= to) : !keyInRange(key, r.start, r.end)) continue;
+      // At most one region holds the key: range-mode entries never overlap (placeReport), and
+      // hash-mode groups own disjoint slots. The version breaks a tie that should not happen.
       if (!best || r.epoch.version > best.epoch.version) best = r;
     }
     return best ? { region: best, leader: this.stats.get(best.id)?.leader } : undefined;
@@ -319,6 +443,7 @@ export class PdService {
     if (compareKeys(key, r.start) === 0) throw new PdRequestError(`region ${r.id} already starts at that key`);
     const first = await this.allocIds(1 + r.peers.length);
     const newRegionId = first as RegionId;
+    this.scheduling.handOver(r.id, this.o.clock());
     this.commands.set(r.id, {
       kind: 'split',
       keys: [key],
@@ -333,8 +458,88 @@ export class PdService {
     if (!found) throw new PdRequestError(`no region ${regionId}`);
     const peer = found.region.peers.find((p) => p.storeId === toStore && p.role === 'voter');
     if (!peer) throw new PdRequestError(`region ${regionId} has no voter on store ${toStore}`);
+    this.scheduling.handOver(regionId, this.o.clock());
     this.commands.set(regionId, { kind: 'transferLeader', toPeer: peer.id });
   }
+}
+
+/**
+ * Where a region report fits in the directory, which never holds two overlapping ranges: a
+ * report newer than every region it overlaps replaces them (they split, or merged into it, and
+ * their own leaders report what is left of them); a report that overlaps a region of the same
+ * or a newer version, or is older than the entry for its own ID, is stale and changes nothing.
+ *
+ * Worked example: region 1 = [a, z) v5 splits at g into 2 = [a, g) and 1 = [g, z), both v6.
+ *
+ *   reports in this order      directory after each
+ *   2 = [a, g) v6              2 = [a, g)              (1 = [a, z) v5 dropped; [g, z) unknown)
+ *   1 = [g, z) v6              2 = [a, g), 1 = [g, z)
+ * or
+ *   1 = [g, z) v6              1 = [g, z)              ([a, g) unknown)
+ *   2 = [a, g) v6              2 = [a, g), 1 = [g, z)
+ *
+ * and a late 1 = [a, z) v5 is stale in both. NB: a gap until the other half reports is the
+ * price of never overlapping; routers wait for a missing range (src/router/router.ts), while
+ * an overlap would route a key to whichever region a lookup met first.
+ *
+ * Hash-mode groups (slots) span the whole key space and are placed by their ID and epoch only.
+ */
+export function placeReport(
+  directory: ReadonlyMap<RegionId, Region>,
+  report: Region,
+): { verdict: 'stale' } | { verdict: 'same' } | { verdict: 'changed'; dropped: Region[] } {
+  const known = directory.get(report.id);
+  if (known && !epochAtLeast(report.epoch, known.epoch)) return { verdict: 'stale' };
+  if (known && sameShape(known, report) && samePeers(known, report)) return { verdict: 'same' };
+  const dropped: Region[] = [];
+  if (report.slots === undefined) {
+    for (const r of directory.values()) {
+      if (r.id === report.id || r.slots !== undefined || !rangesOverlap(r, report)) continue;
+      if (r.epoch.version >= report.epoch.version) return { verdict: 'stale' };
+      dropped.push(r);
+    }
+  }
+  return { verdict: 'changed', dropped };
+}
+
+function rangesOverlap(a: Region, b: Region): boolean {
+  const aBeforeB = a.end.length !== 0 && compareKeys(a.end, b.start) <= 0;
+  const bBeforeA = b.end.length !== 0 && compareKeys(b.end, a.start) <= 0;
+  return !aBeforeB && !bBeforeA;
+}
+
+function samePeers(a: Region, b: Region): boolean {
+  if (a.peers.length !== b.peers.length) return false;
+  return a.peers.every((p, i) => {
+    const q = b.peers[i]!;
+    return p.id === q.id && p.storeId === q.storeId && p.role === q.role;
+  });
+}
+
+/**
+ * A directory entry as the schedulers see it: a leader the region does not list as a voter is
+ * no leader, and unmeasured sizes are 0.
+ */
+function regionInfo(region: Region, stats: RegionStats | undefined, unmeasured: boolean): RegionInfo {
+  const l = stats?.leader;
+  const leader = l !== undefined && region.peers.some((p) => p.id === l.id && p.role === 'voter') ? l.id : undefined;
+  return {
+    region,
+    leader,
+    approximateBytes: unmeasured ? 0 : (stats?.approximateBytes ?? 0),
+    approximateKeys: unmeasured ? 0 : (stats?.approximateKeys ?? 0),
+    readQps: stats?.readQps ?? 0,
+    writeQps: stats?.writeQps ?? 0,
+    lastHeartbeatMs: stats?.lastHeartbeatMs ?? 0,
+  };
+}
+
+function sameRange(a: Region, b: Region): boolean {
+  return compareKeys(a.start, b.start) === 0 && compareKeys(a.end, b.end) === 0;
+}
+
+function sizesOf(s: RegionStats): { bytes: number; keys: number } {
+  return { bytes: s.approximateBytes, keys: s.approximateKeys };
 }
 
 function sameShape(a: Region, b: Region): boolean {
