@@ -18,13 +18,12 @@
 //   split-checker    SplitRegion 'approximate'                       on
 //   hot-region       SplitRegion 'approximate', or TransferLeader    on (both parts are executable)
 //   balance-leader   TransferLeader                                  on
-//   replica-repair   AddLearner, PromoteLearner, RemovePeer          cannot be enabled yet
-//   balance-region   AddLearner, PromoteLearner, [TransferLeader], RemovePeer   cannot be enabled yet
+//   replica-repair   AddLearner, PromoteLearner, RemovePeer          on
+//   balance-region   AddLearner, PromoteLearner, [TransferLeader], RemovePeer   on
 //   merge-checker    MergeRegion                                     cannot be enabled yet
 //
-// NB: stores now run membership changes (RegionCommand `changePeer`); mapping AddLearner,
-// PromoteLearner and RemovePeer to it is three cases in commandFor, stepIsExecutable and the
-// table in scheduling_config.ts, left for a change of its own with tests against real stores.
+// AddLearner, PromoteLearner and RemovePeer become `changePeer` commands (one membership
+// change each; the store's region applies it as a Raft conf change).
 //
 // Steps to commands:
 //
@@ -374,7 +373,7 @@ export class PdScheduling {
 }
 
 function stepIsExecutable(s: OperatorStep): boolean {
-  return s.type === 'SplitRegion' || s.type === 'TransferLeader';
+  return s.type !== 'MergeRegion';
 }
 
 /** The command for a step, with fresh IDs for a split; undefined if the region cannot take it. */
@@ -402,6 +401,14 @@ async function commandFor(
     case 'TransferLeader': {
       const to = votersOf(info.region).find((p) => p.storeId === step.toStore);
       return to === undefined ? undefined : { kind: 'transferLeader', toPeer: to.id };
+    }
+    case 'AddLearner':
+      return { kind: 'changePeer', change: { type: 'add-learner', peer: { id: step.peerId, storeId: step.storeId, role: 'learner' } } };
+    case 'PromoteLearner':
+      return { kind: 'changePeer', change: { type: 'promote-learner', peerId: step.peerId } };
+    case 'RemovePeer': {
+      const victim = info.region.peers.find((p) => p.storeId === step.storeId);
+      return victim === undefined ? undefined : { kind: 'changePeer', change: { type: 'remove-peer', peerId: victim.id } };
     }
     default:
       // Filtered out before the controller took the operator.

@@ -36,18 +36,14 @@ export const scheduleIntervalMsDefault = 1_000;
 
 /**
  * Why a scheduler cannot run yet: its operators have steps PD does not turn into commands.
- * PD sends `split` and `transferLeader` (scheduling.ts, commandFor). Stores have just learnt
- * membership changes (`changePeer`: add-learner, promote-learner, remove-peer); once PD maps
- * AddLearner, PromoteLearner and RemovePeer to them, replica-repair and balance-region leave
- * this table. Merges wait for the stores.
+ * PD sends `split`, `transferLeader` and `changePeer` (scheduling.ts, commandFor); merges wait
+ * for the stores.
  */
 export const schedulersUnavailable: Readonly<Partial<Record<SchedulerName, string>>> = Object.freeze({
-  'replica-repair': 'its operators add learners, promote them and remove peers, which PD does not send to stores yet',
-  'balance-region': 'its operators add learners, promote them and remove peers, which PD does not send to stores yet',
   'merge-checker': 'its operators merge regions, which stores cannot execute yet',
 });
 
-/** Schedulers whose every operator is splits and leader transfers, in the runner's order. */
+/** Schedulers whose every operator stores can carry out, in the runner's order. */
 export const executableSchedulers: readonly SchedulerName[] = Object.freeze(
   scheduleConfigDefault.enabled.filter((n) => schedulersUnavailable[n] === undefined),
 );

@@ -142,6 +142,12 @@ export class LaneHost {
     if (lane !== undefined) this.enqueue(lane, { t: 'unreachable', region, peer });
   }
 
+  /** Drops this store's stale peer of a region (see the 'destroy' message). */
+  destroy(region: RegionId, confVer: number): void {
+    const lane = this.laneOf.get(region);
+    if (lane !== undefined) this.enqueue(lane, { t: 'destroy', region, confVer });
+  }
+
   /** Every region with a peer on `store`, to tell them it cannot be reached. */
   regionsWithPeerOn(store: StoreId): Array<{ region: RegionId; peer: NodeId }> {
     const out: Array<{ region: RegionId; peer: NodeId }> = [];

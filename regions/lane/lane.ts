@@ -69,6 +69,8 @@ export class Lane {
       saveRegion: (peer) => {
         this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId });
         this.changed.add(peer.region.id);
+        // Its range may have changed (a split, a snapshot): measure it again at the next report.
+        this.measured.delete(peer.region.id);
       },
       onSplit: (parent, created) => this.onSplit(parent, created),
       onRemoved: (peer) => this.onRemoved(peer),
@@ -181,6 +183,17 @@ export class Lane {
 
   private removedAfterWrite: RegionId[] = [];
 
+  /** A peer PD no longer lists (removed while this store was away or partitioned). */
+  private destroyStale(id: RegionId, confVer: number): void {
+    const peer = this.peers.get(id);
+    if (!peer || peer.region.epoch.confVer >= confVer || peer.isLeader) return;
+    this.engine.write(() => {
+      peer.removed = true;
+      this.onRemoved(peer);
+    });
+    this.schedule();
+  }
+
   /**
    * A split applied (inside the write): the new regions' peers on this store start over the same
    * tablet. Beside a leading parent they campaign at once once the write is durable, so the new
@@ -227,6 +240,9 @@ export class Lane {
           break;
         case 'createPeer':
           this.createPeer(m.region, m.peerId);
+          break;
+        case 'destroy':
+          this.destroyStale(m.region, m.confVer);
           break;
         case 'stop':
           this.stop();

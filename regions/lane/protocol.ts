@@ -24,6 +24,11 @@ export type ToLane =
   | { t: 'tsoFailed'; id: number; message: string }
   /** Creates this store's peer of a region (bootstrap of the first region, or a new replica). */
   | { t: 'createPeer'; region: Region; peerId: NodeId }
+  /**
+   * This store's peer of the region was removed while it was away (PD's directory no longer
+   * lists it at a newer confVer): drop it, as if it had applied its own removal.
+   */
+  | { t: 'destroy'; region: RegionId; confVer: number }
   | { t: 'stop' };
 
 /** What the main thread (and PD, through it) learns of a region hosted here. */

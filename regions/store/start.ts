@@ -46,6 +46,8 @@ type RegionCommand =
 /** The internal route other stores' routers call with a region op (msgpack both ways). */
 const internalPath = '/flotilla/internal/region';
 const remoteCallTimeoutMs = 8_000;
+/** A region without a leader this long makes the store ask PD whether its peer still belongs. */
+const stalePeerCheckMs = 10_000;
 
 /** The data directory's file system, for PD's placement (a store nearly full gets no new replicas). */
 function diskSpace(dir: string): { capacityBytes: number; availableBytes: number } {
@@ -306,6 +308,34 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     }
   }, Math.min(200, cfg.regionHeartbeatMs));
 
+  // Peers left behind: a peer removed from its region while this store was down or cut off never
+  // applies its own removal; it only sees no leader. Ask PD about regions leaderless for a while.
+  const leaderlessSince = new Map<RegionId, number>();
+  const gcTimer = setInterval(() => {
+    if (stopped) return;
+    const now = Date.now();
+    for (const [id, r] of lanes.regions) {
+      if (r.leader) {
+        leaderlessSince.delete(id);
+        continue;
+      }
+      const since = leaderlessSince.get(id) ?? now;
+      leaderlessSince.set(id, since);
+      if (now - since < stalePeerCheckMs) continue;
+      leaderlessSince.set(id, now);
+      pd.call<{ region: Region } | null>({ call: 'regionById', id }).then(
+        (found) => {
+          const mine = found?.region.peers.some((p) => p.storeId === storeId);
+          if (found && !mine && found.region.epoch.confVer > r.region.epoch.confVer) {
+            log(`flotilla: store ${storeId}: region ${id} no longer has a peer here (confVer ${found.region.epoch.confVer}); dropping it`);
+            lanes.destroy(id, found.region.epoch.confVer);
+          }
+        },
+        () => {},
+      );
+    }
+  }, stalePeerCheckMs / 2);
+
   log(`flotilla: store ${storeId} (${cfg.name}, ${first.mode} mode) serving clients on ${cfg.listenClientUrls.join(', ')} with ${cfg.lanes} lanes`);
   return {
     id: storeId,
@@ -315,6 +345,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       stopped = true;
       clearInterval(storeTimer);
       clearInterval(regionTimer);
+      clearInterval(gcTimer);
       await api.close();
       await lanes.stop();
       await transport!.close();
