@@ -29,6 +29,7 @@ export type InternalCall =
   | { call: 'allocIds'; count: number }
   | { call: 'storeHeartbeat'; hb: Parameters<PdService['storeHeartbeat']>[0] }
   | { call: 'regionHeartbeat'; hb: Parameters<PdService['regionHeartbeat']>[0] }
+  | { call: 'regionHeartbeats'; store: StoreId; hbs: Array<Parameters<PdService['regionHeartbeat']>[0]> }
   | { call: 'regionByKey'; key: Uint8Array }
   | { call: 'regionById'; id: RegionId }
   | { call: 'regions' };
@@ -43,6 +44,8 @@ async function answer(pd: PdService, c: InternalCall): Promise<unknown> {
       return pd.storeHeartbeat(c.hb);
     case 'regionHeartbeat':
       return pd.regionHeartbeat(c.hb);
+    case 'regionHeartbeats':
+      return pd.regionHeartbeats(c.store, c.hbs);
     case 'regionByKey':
       return (await pd.regionByKey(c.key)) ?? null;
     case 'regionById':

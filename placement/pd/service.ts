@@ -392,6 +392,38 @@ export class PdService {
     return scheduled ? { command: scheduled } : {};
   }
 
+  /**
+   * A store's region heartbeats in one call: the regions it leads whose shape, leader or load
+   * changed, and (as a poll) commands waiting for any region whose leader PD last saw on this
+   * store, so a hibernating region that reports nothing still gets its operator.
+   */
+  async regionHeartbeats(storeId: StoreId, hbs: RegionHeartbeat[]): Promise<{ commands: Array<{ regionId: RegionId; command: RegionCommand }> }> {
+    await this.ready();
+    const commands: Array<{ regionId: RegionId; command: RegionCommand }> = [];
+    const reported = new Set<RegionId>();
+    for (const hb of hbs) {
+      reported.add(hb.region.id);
+      const { command } = await this.regionHeartbeat(hb);
+      if (command) commands.push({ regionId: hb.region.id, command });
+    }
+    const nowMs = this.o.clock();
+    for (const [id, st] of this.stats) {
+      if (reported.has(id) || st.leader?.storeId !== storeId) continue;
+      const region = this.regions.get(id);
+      if (!region) continue;
+      const handMade = this.commands.get(id);
+      if (handMade) {
+        this.commands.delete(id);
+        this.scheduling.handMadeDelivered(id, nowMs);
+        commands.push({ regionId: id, command: handMade });
+        continue;
+      }
+      const scheduled = this.scheduling.takeCommand(id, { epoch: region.epoch, leaderPeerId: st.leader.id }, nowMs);
+      if (scheduled) commands.push({ regionId: id, command: scheduled });
+    }
+    return { commands };
+  }
+
   /** The region holding `key`, with its leader as last reported. */
   async regionByKey(key: Uint8Array): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined> {
     await this.ready();

@@ -23,6 +23,8 @@ export interface LaneHostOptions extends Omit<LaneOptions, 'lane' | 'path'> {
   /** Regions created or changed on this store (router cache, PD heartbeats). */
   onRegions?(reports: RegionReport[], removed: RegionId[]): void;
   log?(line: string): void;
+  /** New statistics of regions led here (busy ones, or re-measured). */
+  onStats?(stats: RegionStats[]): void;
   /** A lane died; the store stops. */
   onFatal?(err: Error): void;
   /** Calls not answered within this time fail with etcd's request timeout. */
@@ -69,7 +71,7 @@ export class LaneHost {
     const host = new LaneHost(o);
     const ready: Array<Promise<void>> = [];
     for (let n = 0; n < o.lanes; n++) {
-      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, onFatal: _f, ...rest } = o;
+      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, onFatal: _f, onStats: _st, ...rest } = o;
       const opts: LaneOptions = { ...rest, lane: n, path: `${dataDir}/lane-${n}` };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
       host.workers.push(w);
@@ -220,6 +222,7 @@ export class LaneHost {
           break;
         case 'stats':
           for (const st of m.stats) this.stats.set(st.region, st);
+          if (m.stats.length > 0) this.o.onStats?.(m.stats);
           this.laneDb[lane] = { bytes: m.dbBytes, inUse: m.dbBytesInUse };
           break;
         case 'log':

@@ -71,6 +71,7 @@ export class Lane {
         this.changed.add(peer.region.id);
         // Its range may have changed (a split, a snapshot): measure it again at the next report.
         this.measured.delete(peer.region.id);
+        this.quiet.delete(peer.region.id);
       },
       onSplit: (parent, created) => this.onSplit(parent, created),
       onRemoved: (peer) => this.onRemoved(peer),
@@ -273,6 +274,8 @@ export class Lane {
 
   private lastStatsMs: number | undefined;
   private readonly measured = new Map<RegionId, { bytes: number; keys: number }>();
+  /** Regions last reported idle: reported again only once they are busy or re-measured. */
+  private readonly quiet = new Set<RegionId>();
 
   /**
    * Every statsIntervalMs: the size and load of each region this lane leads. The size is
@@ -294,12 +297,17 @@ export class Lane {
       p.readsSinceReport = 0;
       if (!p.isLeader) continue;
       let m = this.measured.get(p.region.id);
+      const idle = writes === 0 && reads === 0;
+      // An idle region measured before, whose idleness was already reported, says nothing new.
+      if (m && idle && this.quiet.has(p.region.id)) continue;
       if (!m || writes > 0) {
         const { start, end } = p.region;
         const kv = this.kvFor(p.region);
         m = { bytes: kv.approximateBytes(start, end), keys: kv.countRange(start, end) };
         this.measured.set(p.region.id, m);
       }
+      if (idle) this.quiet.add(p.region.id);
+      else this.quiet.delete(p.region.id);
       stats.push({ region: p.region.id, approximateBytes: m.bytes, approximateKeys: m.keys, writeQps: writes / seconds, readQps: reads / seconds });
     }
     this.out.push({ t: 'stats', stats, dbBytes: this.engine.sizeBytes(), dbBytesInUse: this.engine.sizeInUseBytes() });

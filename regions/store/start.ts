@@ -46,6 +46,10 @@ type RegionCommand =
 /** The internal route other stores' routers call with a region op (msgpack both ways). */
 const internalPath = '/flotilla/internal/region';
 const remoteCallTimeoutMs = 8_000;
+/** How often the store may send a round of region heartbeats (changes go out this fast). */
+const regionRoundMs = 200;
+/** Every region leader reports at least this often, changed or not (TiKV: 60 s). */
+const regionKeepaliveMs = 60_000;
 /** A region without a leader this long makes the store ask PD whether its peer still belongs. */
 const stalePeerCheckMs = 10_000;
 
@@ -150,6 +154,12 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     },
     timestamps: (count) => pd.timestamps(count),
     onRegions,
+    onStats: (stats) => {
+      for (const st of stats) {
+        const r = host?.regions.get(st.region);
+        if (r?.isLeader) dueHeartbeat.set(st.region, r);
+      }
+    },
     log,
     onFatal: () => {
       log(`flotilla: store ${storeId}: a lane failed; exiting`);
@@ -277,36 +287,50 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       (err: Error) => log(`flotilla: store ${storeId}: heartbeat to PD failed: ${err.message}`),
     );
   }, cfg.storeHeartbeatMs);
-  let lastPeriodic = Date.now();
+  // Region heartbeats go to PD in one call per round: leaders whose shape, leader or load
+  // changed, and every leader at least once per regionKeepaliveMs. Every regionHeartbeatMs a
+  // round goes even if empty: its reply carries commands for any region led here, so an idle,
+  // hibernating region still gets its operators.
+  const lastSent = new Map<RegionId, number>();
+  let lastRound = 0;
+  let roundInFlight = false;
   const regionTimer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || roundInFlight) return;
     const now = Date.now();
-    if (now - lastPeriodic >= cfg.regionHeartbeatMs) {
-      lastPeriodic = now;
-      for (const r of lanes.regions.values()) if (r.isLeader) dueHeartbeat.set(r.region.id, r);
+    for (const [id, r] of lanes.regions) {
+      if (r.isLeader && now - (lastSent.get(id) ?? 0) >= regionKeepaliveMs) dueHeartbeat.set(id, r);
     }
-    if (dueHeartbeat.size === 0) return;
-    const due = [...dueHeartbeat.values()];
+    if (dueHeartbeat.size === 0 && now - lastRound < cfg.regionHeartbeatMs) return;
+    lastRound = now;
+    const due = [...dueHeartbeat.values()].filter((r) => r.leader !== undefined && r.isLeader);
     dueHeartbeat.clear();
-    for (const r of due) {
-      if (!r.leader) continue;
+    const hbs = due.map((r) => {
       const st = lanes.stats.get(r.region.id);
-      pd.call<{ command?: RegionCommand }>({
-        call: 'regionHeartbeat',
-        hb: {
-          region: r.region,
-          leader: r.leader,
-          approximateBytes: st?.approximateBytes ?? 0,
-          approximateKeys: st?.approximateKeys ?? 0,
-          writeQps: st?.writeQps ?? 0,
-          readQps: st?.readQps ?? 0,
+      lastSent.set(r.region.id, now);
+      return {
+        region: r.region,
+        leader: r.leader!,
+        approximateBytes: st?.approximateBytes ?? 0,
+        approximateKeys: st?.approximateKeys ?? 0,
+        writeQps: st?.writeQps ?? 0,
+        readQps: st?.readQps ?? 0,
+      };
+    });
+    roundInFlight = true;
+    pd.call<{ commands: Array<{ regionId: RegionId; command: RegionCommand }> }>({ call: 'regionHeartbeats', store: storeId, hbs })
+      .then(
+        (reply) => {
+          for (const { regionId, command } of reply.commands) {
+            const r = lanes.regions.get(regionId);
+            if (r) runCommand(r, command);
+          }
         },
-      }).then(
-        (reply) => reply.command && runCommand(r, reply.command),
-        () => dueHeartbeat.set(r.region.id, r),
-      );
-    }
-  }, Math.min(200, cfg.regionHeartbeatMs));
+        () => {
+          for (const r of due) if (!dueHeartbeat.has(r.region.id)) dueHeartbeat.set(r.region.id, r);
+        },
+      )
+      .finally(() => (roundInFlight = false));
+  }, regionRoundMs);
 
   // Peers left behind: a peer removed from its region while this store was down or cut off never
   // applies its own removal; it only sees no leader. Ask PD about regions leaderless for a while.
