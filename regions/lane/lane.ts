@@ -22,6 +22,9 @@ import { Prng } from '../../src/util/prng.js';
 import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
 import type { CallError, FromLane, LaneOptions, RegionReport, RegionStats, ToLane } from './protocol.js';
 
+/** How often an idle lane with held watch feeds asks the oracle for a timestamp (feed latency). */
+const resolvedTickMs = 20;
+
 /** LMDB named tables per lane: room for about 400 hash groups (5 tables each) beside the rest. */
 const laneTablesMax = 2048;
 
@@ -54,7 +57,10 @@ export class Lane {
     private readonly post: (batch: FromLane[]) => void,
     private readonly defer: (fn: () => void) => void,
     clockMs: number,
+    private readonly clock: () => number = () => Date.now(),
   ) {
+    this.feedTimer = setInterval(() => this.feedTick(), resolvedTickMs);
+    this.feedTimer.unref?.();
     this.storeId = o.storeId;
     // Named tables: the range tablet, the Raft log, the region list, and each hash group's tablet.
     this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs, tablesMax: laneTablesMax });
@@ -65,6 +71,8 @@ export class Lane {
     void new RaftLogStore(this.engine, 0);
     this.incarnation = `${o.storeId}.${o.lane}.${clockMs.toString(36)}`;
     this.ctx = {
+      lastTimestamp: () => this.lastTso,
+      now: () => this.clock(),
       kvFor: (region) => this.kvFor(region),
       saveRegion: (peer) => {
         this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId });
@@ -272,6 +280,21 @@ export class Lane {
     this.schedule();
   }
 
+  /** Every few ms while watch feeds are held: keeps the oracle asked and answers what is due. */
+  private feedTick(): void {
+    if (this.stopped) return;
+    let feeding = false;
+    for (const p of this.peers.values()) {
+      if (!p.hasFeeds()) continue;
+      feeding = true;
+      p.serveFeeds();
+    }
+    if (feeding) {
+      this.requestTimestamps();
+      this.flush();
+    }
+  }
+
   private lastStatsMs: number | undefined;
   private readonly measured = new Map<RegionId, { bytes: number; keys: number }>();
   /** Regions last reported idle: reported again only once they are busy or re-measured. */
@@ -325,11 +348,21 @@ export class Lane {
 
   // ---- timestamps ----
 
+  /** The newest timestamp seen from PD (feeds resolve up to it). */
+  private lastTso = 0;
+  private lastTsoAtMs = 0;
+
   private requestTimestamps(): void {
     if (this.tsoInFlight !== undefined) return;
     let count = 0;
     for (const p of this.peers.values()) count += p.timestampsNeeded();
-    if (count === 0) return;
+    if (count === 0) {
+      // Held watch feeds wait for their regions' resolved revision to move: an idle lane asks
+      // the oracle for one timestamp now and then, so it does.
+      const feeding = [...this.peers.values()].some((p) => p.hasFeeds());
+      if (!feeding || this.clock() - this.lastTsoAtMs < resolvedTickMs) return;
+      count = 1;
+    }
     this.tsoInFlight = ++this.tsoSeq;
     this.out.push({ t: 'tso', id: this.tsoInFlight, count });
   }
@@ -337,6 +370,8 @@ export class Lane {
   private onTimestamps(id: number, first: number, count: number): void {
     if (id !== this.tsoInFlight) return;
     this.tsoInFlight = undefined;
+    this.lastTso = Math.max(this.lastTso, first + count - 1);
+    this.lastTsoAtMs = this.clock();
     let next = first;
     const end = first + count;
     for (const p of this.peers.values()) {
@@ -397,6 +432,7 @@ export class Lane {
       this.peers.delete(id);
       this.changed.delete(id);
     }
+    for (const p of this.peers.values()) p.serveFeeds();
     this.reportChanges(removed);
     this.flush();
     if (campaigned || busy.some(({ peer }) => peer.node.hasReady())) this.schedule();
@@ -421,8 +457,11 @@ export class Lane {
     this.post(batch);
   }
 
+  private readonly feedTimer: NodeJS.Timeout;
+
   stop(): void {
     if (this.stopped) return;
+    clearInterval(this.feedTimer);
     for (const p of this.peers.values()) p.close({ kind: 'etcd', code: 'Stopped', message: 'etcdserver: server stopped' });
     this.flush();
     this.stopped = true;

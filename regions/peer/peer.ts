@@ -34,6 +34,7 @@ import type { RaftLogStore } from '../../src/storage/index.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { CallError, RegionOp } from '../lane/protocol.js';
+import type { RegionEvents } from '../../src/cluster/region_ops.js';
 import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type AdminError, type AdminResult, type ChangePeer, type PeerChange } from './admin/index.js';
 
 /** What a region snapshot carries: the region, and its keys as MVCC range image chunks. */
@@ -65,6 +66,10 @@ interface PendingWrite {
 }
 
 export interface PeerContext {
+  /** The newest timestamp the lane has received from PD's oracle. */
+  lastTimestamp(): number;
+  /** Now, in ms (for held feed calls). */
+  now(): number;
   /** The tablet a region's keys live in: shared by a lane's range-mode regions, one per hash group. */
   kvFor(region: Region): MvccStore;
   /** Inside the lane's write: the region's new shape is durable with the applied index. */
@@ -270,6 +275,13 @@ export class Peer {
     const fail = (e: CallError) => reply(false, e);
     if (!this.initialized || this.removed) return fail({ kind: 'region', error: { code: 'RegionNotFound', regionId: this.region.id } });
     if (op.op === 'changePeer') return this.proposeChangePeer(op.change as PeerChange, reply);
+    if (op.op === 'events') {
+      if (!this.isLeader) return fail(this.notLeader());
+      if (epoch.version !== this.region.epoch.version) return fail(this.epochNotMatch());
+      this.feeds.push({ op, reply, deadline: this.ctx.now() + op.waitMs });
+      this.serveFeeds(true);
+      return;
+    }
     if (op.op === 'transferLeader') {
       if (!this.isLeader) return fail(this.notLeader());
       this.node.transferLeader(op.toPeer);
@@ -329,6 +341,65 @@ export class Peer {
     if (!this.isLeader) return fail(this.notLeader());
     this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op }, reply });
   }
+
+  // ---- watch feeds ----
+
+  /** Feed calls held until this region has events for them (or their deadline). */
+  private feeds: Array<{ op: Extract<RegionOp, { op: 'events' }>; reply: Reply; deadline: number }> = [];
+  /** Revisions proposed here and not applied yet, in order (the leader hands them out in order). */
+  private proposedRevs: number[] = [];
+
+  hasFeeds(): boolean {
+    return this.feeds.length > 0;
+  }
+
+  /**
+   * Every write this region will ever apply has a revision above this: below the first proposed
+   * and unapplied one, and not above the newest timestamp the lane has seen (a write still
+   * waiting for its timestamp gets one above that).
+   */
+  resolvedRevision(): number {
+    const first = this.proposedRevs[0];
+    return Math.min(this.ctx.lastTimestamp(), first === undefined ? Infinity : first - 1);
+  }
+
+  /** Answers the held feed calls that can be answered: with events, a resolved target, or time up. */
+  serveFeeds(force = false): void {
+    if (this.feeds.length === 0) return;
+    const now = this.ctx.now();
+    const keep: typeof this.feeds = [];
+    for (const f of this.feeds) {
+      if (!this.isLeader) {
+        f.reply(false, this.notLeader());
+        continue;
+      }
+      if (!force && !this.eventsMayHaveChanged && f.deadline > now && this.resolvedRevision() < f.op.until) {
+        keep.push(f);
+        continue;
+      }
+      const resolved = this.resolvedRevision();
+      let events;
+      try {
+        events = this.kv.eventsSince(f.op.key, f.op.rangeEnd, f.op.fromRev, f.op.limit);
+      } catch (e) {
+        f.reply(false, etcdError(e));
+        continue;
+      }
+      // Only what is resolved: a write applied above `resolved` cannot be, but keep it exact.
+      const usable = events.filter((e) => e.kv.modRevision <= Math.max(resolved, this.lastApplied));
+      const full = usable.length >= f.op.limit;
+      if (usable.length > 0 || f.deadline <= now || resolved >= f.op.until) {
+        const last = usable.length > 0 ? usable[usable.length - 1]!.kv.modRevision : 0;
+        // A full page resolves only up to its last event; otherwise everything up to `resolved`.
+        f.reply(true, { events: usable, resolved: full ? last : Math.max(resolved, last) } satisfies RegionEvents);
+      } else keep.push(f);
+    }
+    this.feeds = keep;
+    this.eventsMayHaveChanged = false;
+  }
+
+  /** Set when a write applied here since the feeds were last served. */
+  private eventsMayHaveChanged = false;
 
   /** The reply of the membership change in flight (Raft has at most one pending). */
   private pendingChange: Reply | undefined;
@@ -390,6 +461,7 @@ export class Peer {
         continue;
       }
       datas.push(pack({ ...w.entry, rev: next } satisfies WriteEntry));
+      this.proposedRevs.push(next);
       proposed.push(w);
       this.lastRev = next;
       next++;
@@ -401,6 +473,7 @@ export class Peer {
     } catch (e) {
       const err: CallError = e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e);
       for (const w of proposed) w.reply(false, err);
+      this.proposedRevs.length = Math.max(0, this.proposedRevs.length - proposed.length);
       return used;
     }
     for (const w of proposed) this.waiting.set(w.entry.rid, w.reply);
@@ -455,6 +528,7 @@ export class Peer {
     };
     if ('admin' in env) return this.applyAdmin(env.admin, answer);
     const w = env;
+    while (this.proposedRevs.length > 0 && this.proposedRevs[0]! <= w.rev) this.proposedRevs.shift();
     // The region may have changed between proposal and apply: check again, as every replica does.
     if (w.version !== this.region.epoch.version) return answer(false, this.epochNotMatch());
     if (w.rev <= this.lastApplied) {
@@ -481,6 +555,7 @@ export class Peer {
       }
       this.lastApplied = w.rev;
       if (this.lastRev < w.rev) this.lastRev = w.rev;
+      this.eventsMayHaveChanged = true;
       this.writesSinceReport++;
       answer(true, value);
     } catch (err) {
@@ -598,6 +673,9 @@ export class Peer {
    * timestamp will not be proposed here. The router retries them on the new leader.
    */
   private dropLeaderWork(): void {
+    this.proposedRevs = [];
+    for (const f of this.feeds) f.reply(false, this.notLeader());
+    this.feeds = [];
     for (const [, reads] of this.readRounds) for (const q of reads) q.fail();
     this.readRounds.clear();
     for (const q of this.readQueue) q.fail();

@@ -17,7 +17,6 @@ import { RegionCache } from '../../src/router/region_cache.js';
 import type { RouteTable } from '../../src/router/route.js';
 import { SlotTable } from '../../src/router/slot_table.js';
 import { Router, type RegionSender } from '../../src/router/router.js';
-import { unsupportedWatchHub } from '../../src/router/watch_unsupported.js';
 import { peerAddressOf, Transport } from '../../src/transport/index.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import { Prng } from '../../src/util/prng.js';
@@ -225,6 +224,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     directory: {
       regionByKey: async (key) => (await pd.call<{ region: Region; leader: RegionPeer | undefined } | null>({ call: 'regionByKey', key })) ?? undefined,
       allRegions: () => pd.call<Array<{ region: Region; leader: RegionPeer | undefined }>>({ call: 'regions' }),
+      timestamp: () => pd.timestamps(1),
     },
     sender,
     rand: new Prng(Number(process.hrtime.bigint() % 0xffffffffn)),
@@ -249,7 +249,8 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
         clientURLs: [s.clientUrl],
         isLearner: false,
       })),
-    watchHub: unsupportedWatchHub(revision),
+    fragmentBytesMax: cfg.maxRequestBytes,
+    log,
   });
 
   const api = await startClientServer({
@@ -370,6 +371,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       clearInterval(storeTimer);
       clearInterval(regionTimer);
       clearInterval(gcTimer);
+      router.close();
       await api.close();
       await lanes.stop();
       await transport!.close();

@@ -3,7 +3,7 @@
 // threads and the wire as it is.
 
 import type { PeerId, RegionError, RegionId, RegionPeer } from './region.js';
-import type { DeleteRangeRequest, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
+import type { DeleteRangeRequest, Event, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
 import type { NodeId } from '../raft/types.js';
 
 /** What a client call asks of one region. Keys must lie inside the region (the router clips). */
@@ -17,8 +17,24 @@ export type RegionOp =
   /** Splits the region at these keys (sorted, strictly inside); new IDs come from PD. */
   | { op: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
   | { op: 'transferLeader'; toPeer: NodeId }
+  /**
+   * The region's events in [key, rangeEnd) from revision fromRev on (a watch feed). The leader
+   * answers at once if it has some, else holds the call until it has, or until its resolved
+   * revision reaches `until`, or for waitMs. See RegionEvents.
+   */
+  | { op: 'events'; key: Uint8Array; rangeEnd: Uint8Array; fromRev: number; limit: number; waitMs: number; until: number }
   /** One membership change (PD's operator steps: add learner, promote, remove). */
   | { op: 'changePeer'; change: RegionPeerChange };
+
+/**
+ * A watch feed's answer: `events` in revision order (never splitting one revision), and
+ * `resolved`: every event of the asked range with a revision <= resolved is in this answer or
+ * was before it, and the region will never apply a write at or below it.
+ */
+export interface RegionEvents {
+  events: Event[];
+  resolved: number;
+}
 
 /** A membership change, one voter at most (regions/peer/admin/change_peer.ts applies it). */
 export type RegionPeerChange =

@@ -12,7 +12,7 @@
 
 import type { EtcdBackend, LeaseGrantResult, LeaseTimeToLiveResult, Member, ResponseHeader, StatusInfo, AlarmMember, AlarmType } from '../api/backend.js';
 import type { Region, RegionPeer, StoreId } from '../cluster/region.js';
-import { RegionCallError, type RegionOp } from '../cluster/region_ops.js';
+import { RegionCallError, type RegionEvents, type RegionOp } from '../cluster/region_ops.js';
 import { EtcdError, type EtcdErrorCode } from '../mvcc/errors.js';
 import type {
   CompactionRequest,
@@ -28,6 +28,7 @@ import type {
 import type { Rand } from '../util/prng.js';
 import type { WatchHub } from '../watch/types.js';
 import { nextRetry } from './backoff.js';
+import { FeedReshaped, ShardedWatch, type FeedTransport } from './watch_feeds.js';
 import { mergeDeleteRange, mergeRange } from './merge.js';
 import { applyRegionError, type KeySpan, type RouteTable } from './route.js';
 import { isEmptySpan, keysOfTxn, rangeBounds, singleRegionOf, splitDeleteRange, splitRange } from './split_request.js';
@@ -42,6 +43,8 @@ export interface RegionDirectory {
   regionByKey(key: Uint8Array): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined>;
   /** Every region (hash mode asks for all groups when a slot has no known owner). */
   allRegions(): Promise<Array<{ region: Region; leader: RegionPeer | undefined }>>;
+  /** A fresh timestamp from the oracle (watch feeds start there). */
+  timestamp(): Promise<number>;
 }
 
 export interface RouterOptions {
@@ -55,7 +58,9 @@ export interface RouterOptions {
   header(): ResponseHeader;
   status(): Promise<StatusInfo>;
   members(): Promise<Member[]>;
-  watchHub: WatchHub;
+  /** Watch responses are split in fragments of this size for clients that ask (etcd: max request bytes). */
+  fragmentBytesMax: number;
+  log?: (line: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -76,7 +81,29 @@ export class Router implements EtcdBackend {
   readonly watchHub: WatchHub;
 
   constructor(private readonly o: RouterOptions) {
-    this.watchHub = o.watchHub;
+    this.watchHub = new ShardedWatch({ transport: this.feedTransport(), fragmentBytesMax: o.fragmentBytesMax, ...(o.log ? { log: o.log } : {}) });
+  }
+
+  /** What the watch feeds need: the oracle, the regions, and held event calls to leaders. */
+  private feedTransport(): FeedTransport {
+    return {
+      timestamp: () => this.o.directory.timestamp(),
+      allRegions: () => this.regionsOf({ start: new Uint8Array(0), end: new Uint8Array(0) }),
+      poll: (region, q) =>
+        this.onRegion<RegionEvents>(
+          async () => {
+            const r = this.o.table.get(region.id);
+            if (!r || r.epoch.version !== region.epoch.version) throw new FeedReshaped();
+            return r;
+          },
+          () => ({ op: 'events', ...q }),
+        ),
+    };
+  }
+
+  /** Stops the watch feeds (the store is stopping). */
+  close(): void {
+    (this.watchHub as ShardedWatch).stop();
   }
 
   header(revision?: number): ResponseHeader {
