@@ -1,7 +1,8 @@
-// npm run bench -- [--compare | --target etcd|flotilla | --endpoints URLS] [--quick] [...]
+// npm run bench -- [--compare [--targets etcd,flotilla,flotilla-range] | --target NAME | --endpoints URLS] [--quick] [...]
 //
-// Benchmarks Flotilla side by side with real etcd: autocannon over etcd's JSON gateway and a
-// gRPC load generator, over put, get, range, txn, YCSB, watch fan-out and data-set workloads.
+// Benchmarks Flotilla side by side with real etcd, unsharded and in range mode: autocannon over
+// etcd's JSON gateway and a gRPC load generator, over put, get, range, prefix scan, txn, YCSB,
+// watch fan-out and data-set workloads.
 // Prints the machine, the settings and a table (with a live progress bar on a terminal), and
 // writes report.md, results.json and SVG charts to bench/results/<date>-<mode>/ (or --out).
 // `npm run bench -- --help` lists the options.
@@ -9,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandLine, parseSettings, UsageError, usage, type Settings } from './harness/options.js';
+import { commandLine, localTargets, parseSettings, UsageError, usage, type Settings } from './harness/options.js';
 import { Progress } from './harness/progress.js';
 import { makeCharts, markdownReport, terminalCaseLine, terminalGroupHeader, terminalSummary } from './harness/report.js';
 import type { BenchReport } from './harness/results.js';
@@ -23,7 +24,7 @@ const repoDir = fileURLToPath(new URL('../../', import.meta.url));
 
 function defaultOut(s: Settings, date: Date): string {
   const stamp = date.toISOString().slice(0, 16).replace(/[:T]/g, '-');
-  const mode = s.mode.kind === 'single' ? s.mode.target : s.mode.kind;
+  const mode = s.mode.kind === 'single' ? s.mode.target : s.mode.kind === 'compare' && s.mode.targets.some((t) => t !== 'etcd' && t !== 'flotilla') ? `compare-${s.mode.targets.join('-')}` : s.mode.kind;
   return join(repoDir, 'bench', 'results', `${stamp}-${mode}${s.preset === 'quick' ? '-quick' : ''}`);
 }
 
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (s === undefined) return 0;
 
-  const usesEtcd = s.mode.kind === 'compare' || (s.mode.kind === 'single' && s.mode.target === 'etcd');
+  const usesEtcd = localTargets(s.mode).includes('etcd');
   if (usesEtcd) {
     try {
       ensureEtcd((line) => console.log(line));
@@ -52,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const date = new Date();
   const { machine: m, commit } = machine(repoDir);
-  const etcd = s.mode.kind === 'endpoints' ? `endpoint /version: ${await endpointVersion(s.mode.endpoints[0]!)}` : s.mode.kind === 'single' && s.mode.target === 'flotilla' ? 'not used' : etcdVersion();
+  const etcd = s.mode.kind === 'endpoints' ? `endpoint /version: ${await endpointVersion(s.mode.endpoints[0]!)}` : usesEtcd ? etcdVersion() : 'not used';
   const report: BenchReport = {
     date: date.toISOString(),
     command: commandLine(s),

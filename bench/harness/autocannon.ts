@@ -99,6 +99,7 @@ export async function runGatewayLoad(o: LoadOptions): Promise<LoadResult> {
   let requests = 0;
   let errors = 0;
   let firstError: string | undefined;
+  let firstReply: string | undefined;
   const perEndpoint = split(o.concurrency, o.endpoints.length);
   const amounts = o.requestsMax === undefined ? undefined : split(o.requestsMax, o.endpoints.length);
   const started = Date.now();
@@ -125,12 +126,15 @@ export async function runGatewayLoad(o: LoadOptions): Promise<LoadResult> {
           },
         ],
       };
-      if (source.wantsResults && source.done) {
-        const done = source.done.bind(source);
-        opts.requests[0]!.onResponse = (status, body, context) => {
-          if (status === 200 && context.op) done(context.op, gatewayResult(context.op, body));
-        };
-      }
+      // autocannon reads every body anyway; keep the first failure's, which says what went wrong.
+      const done = source.wantsResults && source.done ? source.done.bind(source) : undefined;
+      opts.requests[0]!.onResponse = (status, body, context) => {
+        if (status === 200) {
+          if (done && context.op) done(context.op, gatewayResult(context.op, body));
+        } else {
+          firstReply ??= `HTTP ${status} from ${endpoint}: ${body.slice(0, 300)}`;
+        }
+      };
       // NB: autocannon stops at a request count (amount) or after a time, not at whichever comes first.
       if (amounts) opts.amount = Math.max(connections, amounts[i]!);
       else opts.duration = o.durationMs / 1000;
@@ -139,7 +143,7 @@ export async function runGatewayLoad(o: LoadOptions): Promise<LoadResult> {
         const failed = result.errors + result.timeouts + result.non2xx;
         if (failed > 0) {
           errors += failed;
-          firstError ??= `${result.non2xx} non-2xx replies, ${result.errors} connection errors, ${result.timeouts} timeouts from ${endpoint}`;
+          firstError ??= `${result.non2xx} non-2xx replies, ${result.errors} connection errors, ${result.timeouts} timeouts from ${endpoint}${firstReply !== undefined ? `; first reply: ${firstReply}` : ''}`;
         }
         resolve();
       });

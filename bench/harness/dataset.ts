@@ -18,6 +18,8 @@ export interface DatasetOptions {
   /** Length of each latency measurement after the load. */
   readonly readDurationMs: number;
   readonly seed: number;
+  /** Range mode: region boundaries the load's transactions must not straddle. */
+  readonly splitKeys?: readonly Buffer[];
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -41,8 +43,8 @@ export interface DatasetResult {
   reads: { name: string; result: LoadResult }[];
 }
 
-const datasetPrefix = Buffer.from('bench/d/');
-const datasetKey = (i: number): Buffer => Buffer.from(`bench/d/${String(i).padStart(10, '0')}`);
+export const datasetPrefix = Buffer.from('bench/d/');
+export const datasetKey = (i: number): Buffer => Buffer.from(`bench/d/${String(i).padStart(10, '0')}`);
 const hotKey = Buffer.from('bench/dhot');
 
 export function snapshot(t: Target): MemorySnapshot {
@@ -64,6 +66,7 @@ export async function runDataset(t: Target, o: DatasetOptions): Promise<DatasetR
     keyAt: datasetKey,
     valueBytes,
     seed: o.seed,
+    ...(o.splitKeys ? { splitKeys: o.splitKeys } : {}),
     onProgress: (n) => o.onProgress?.('load', n, o.keys),
   });
   const afterLoad = snapshot(t);

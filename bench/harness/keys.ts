@@ -4,6 +4,7 @@
 //   bench/k/00012345    the preloaded key space (random, zipfian and range workloads), 8 digits
 //   bench/seq/<12 digits> sequential puts, one counter per run
 //   bench/hot           the one hot key
+//   bench/scan/00001234 the prefix the prefix-scan workload reads whole (10,000 keys, 64 B values)
 //   bench/w/<run>/<seq> watch fan-out puts (the sequence number tells the event's put)
 //
 // Randomness comes from a seeded Prng, so a run's requests are the same on etcd and on Flotilla.
@@ -17,6 +18,20 @@ export const keySpacePrefix = Buffer.from('bench/k/');
 /** The i-th key of the preloaded key space. */
 export function spaceKey(i: number): Buffer {
   return Buffer.from(`bench/k/${String(i).padStart(8, '0')}`);
+}
+
+/**
+ * The prefix-scan keys: their own prefix, so that the scan reads exactly `scanKeyCount` keys
+ * whatever --keys is. Values are 64 B rather than 256 B: a scan then measures per-key and
+ * per-region work (what the routing modes differ in) more than copying bytes; a reply is still
+ * about 0.9 MB over gRPC.
+ */
+export const scanPrefix = Buffer.from('bench/scan/');
+export const scanKeyCount = 10_000;
+export const scanValueBytes = 64;
+
+export function scanKey(i: number): Buffer {
+  return Buffer.from(`bench/scan/${String(i).padStart(8, '0')}`);
 }
 
 /** The i-th key of a sequential run. */

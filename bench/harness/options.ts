@@ -2,21 +2,31 @@
 
 import { parseArgs } from 'node:util';
 import type { ClientKind } from './load.js';
-import { durabilityName, parseDurability, type Durability } from './targets.js';
+import { durabilityName, isSharded, localKinds, parseDurability, unservedTargets, type Durability, type LocalKind } from './targets.js';
 import { kvWorkloadNames, type KvWorkloadName } from './workloads.js';
 
 export const allWorkloads = [...kvWorkloadNames, 'watch', 'dataset'] as const;
 export type WorkloadName = (typeof allWorkloads)[number];
 
-export type Mode = { kind: 'compare' } | { kind: 'single'; target: 'etcd' | 'flotilla' } | { kind: 'endpoints'; endpoints: string[] };
+export type Mode = { kind: 'compare'; targets: LocalKind[] } | { kind: 'single'; target: LocalKind } | { kind: 'endpoints'; endpoints: string[] };
+
+/** The targets --compare starts when --targets does not say. */
+export const defaultCompareTargets: LocalKind[] = ['etcd', 'flotilla'];
+
+/** The local targets a run starts (none with --endpoints). */
+export function localTargets(m: Mode): LocalKind[] {
+  return m.kind === 'compare' ? m.targets : m.kind === 'single' ? [m.target] : [];
+}
 
 export interface Settings {
   mode: Mode;
   preset: 'full' | 'quick';
   workloads: WorkloadName[];
   clients: ClientKind[];
-  /** Concurrency of the headline table (every kv workload). */
+  /** Concurrency of the headline table (every kv workload but prefix-scan). */
   concurrency: number[];
+  /** Concurrency of prefix-scan, whose requests each read 10,000 keys. */
+  scanConcurrency: number[];
   /** Workloads also run at every `sweepConcurrency` (empty: no sweep). */
   sweepWorkloads: KvWorkloadName[];
   sweepConcurrency: number[];
@@ -29,6 +39,15 @@ export interface Settings {
   requests: number;
   members: (1 | 3)[];
   durability: Durability[];
+  /** Range mode: regions to pre-split into before the workloads (1: no pre-split). */
+  regions: number;
+  /** Range mode: stores (undefined: as many as the group's members) and voters per region (undefined: min(3, stores)). */
+  stores: number | undefined;
+  replicas: number | undefined;
+  /** Range mode: lanes per store (undefined: the store's default, one per core). */
+  lanes: number | undefined;
+  /** Range mode: move region leaders so that every store leads its share before the workloads. */
+  spreadLeaders: boolean;
   keys: number;
   watchers: number[];
   watchPutsPerS: number;
@@ -84,8 +103,13 @@ terminal) and writes a Markdown report, a JSON file and SVG charts to bench/resu
 
 What to run against (default --compare):
   --compare              start etcd and Flotilla with the same flags (fresh data dirs on loopback)
-                         and run every workload on both in alternation, A B A B ..., --rounds times
-  --target etcd|flotilla start one of them alone
+                         and run every workload on each in alternation, A B C A B C ..., --rounds times
+  --targets LIST         what --compare starts (implies it), default etcd,flotilla; any of
+                           etcd            real etcd
+                           flotilla        Flotilla unsharded (etcd-style members)
+                           flotilla-range  Flotilla range mode: PD (one member, always fsync) + stores
+                           flotilla-hash   Flotilla hash mode (refused: not wired into the harness yet)
+  --target NAME          start one of them alone
   --endpoints URLS       comma-separated client URLs of servers already running (no CPU/memory figures)
 
 Presets:
@@ -96,6 +120,8 @@ Workloads and clients:
   --workloads LIST       comma-separated, default all: ${allWorkloads.join(', ')}
   --clients LIST         http (autocannon, JSON gateway), grpc (our load generator); default both
   --concurrency LIST     requests in flight, e.g. 1,10,100,1000 (default 64; replaces the sweep)
+  --scan-concurrency LIST  requests in flight for prefix-scan (default 4): a scan reads 10,000
+                         keys, so 64 in flight would measure mostly queueing (and time out)
   --connections N        gRPC connections per run (default min(concurrency, 16))
   --duration S           seconds per timed run
   --warmup S             seconds of unrecorded warm-up per workload and target
@@ -112,6 +138,18 @@ Servers (with --compare or --target):
   --durability LIST      fsync (default), nofsync (--unsafe-no-fsync on both), delay:MS
                          (Flotilla's --experimental-flush-delay-ms; etcd has no such flag, so
                          Flotilla runs alone in that mode); e.g. fsync,nofsync,delay:1
+
+Range mode (flotilla-range):
+  --regions K            pre-split into K regions before the workloads (via PD's split API; the
+                         split keys are spread evenly over the key spaces the run reads), default 1
+  --stores N             stores (default: the group's --members, so every target keeps as many
+                         copies of a key); with flotilla-range, --members defaults to 3
+  --replicas R           voters per region, default min(3, stores)
+  --lanes N              worker threads per store (default: the store's, one per core)
+  --no-spread-leaders    leave region leaders where the splits put them (default: move them so
+                         that every store leads its share, as PD's balance-leader would)
+  Workloads range mode does not serve yet (watch) run on the other targets only; the report
+  says which were skipped and why.
 
 Output:
   --out DIR              where to write the report (default bench/results/<date>-<mode>)
@@ -154,12 +192,14 @@ export function parseSettings(argv: string[]): Settings | undefined {
     options: {
       help: { type: 'boolean', short: 'h' },
       compare: { type: 'boolean' },
+      targets: { type: 'string' },
       target: { type: 'string' },
       endpoints: { type: 'string' },
       quick: { type: 'boolean' },
       workloads: { type: 'string' },
       clients: { type: 'string' },
       concurrency: { type: 'string' },
+      'scan-concurrency': { type: 'string' },
       connections: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -172,6 +212,11 @@ export function parseSettings(argv: string[]): Settings | undefined {
       'hot-revisions': { type: 'string' },
       members: { type: 'string' },
       durability: { type: 'string' },
+      regions: { type: 'string' },
+      stores: { type: 'string' },
+      replicas: { type: 'string' },
+      lanes: { type: 'string' },
+      'no-spread-leaders': { type: 'boolean' },
       out: { type: 'string' },
       'no-charts': { type: 'boolean' },
       seed: { type: 'string' },
@@ -181,12 +226,11 @@ export function parseSettings(argv: string[]): Settings | undefined {
     console.log(usage);
     return undefined;
   }
-  const chosen = [v.compare, v.target !== undefined, v.endpoints !== undefined].filter(Boolean).length;
-  if (chosen > 1) throw new UsageError('choose one of --compare, --target and --endpoints');
-  let mode: Mode = { kind: 'compare' };
+  const chosen = [v.compare || v.targets !== undefined, v.target !== undefined, v.endpoints !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one of --compare (or --targets), --target and --endpoints');
+  let mode: Mode = { kind: 'compare', targets: v.targets === undefined ? defaultCompareTargets : parseTargets('targets', list(v.targets)) };
   if (v.target !== undefined) {
-    if (v.target !== 'etcd' && v.target !== 'flotilla') throw new UsageError(`--target: expected etcd or flotilla, not ${JSON.stringify(v.target)}`);
-    mode = { kind: 'single', target: v.target };
+    mode = { kind: 'single', target: parseTargets('target', [v.target])[0]! };
   } else if (v.endpoints !== undefined) {
     const endpoints = list(v.endpoints).map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`));
     if (endpoints.length === 0) throw new UsageError('--endpoints: expected comma-separated URLs');
@@ -201,7 +245,17 @@ export function parseSettings(argv: string[]): Settings | undefined {
   }
   const clients = v.clients === undefined ? (['http', 'grpc'] as ClientKind[]) : list(v.clients);
   for (const c of clients) if (c !== 'http' && c !== 'grpc') throw new UsageError(`--clients: expected http and/or grpc, not ${JSON.stringify(c)}`);
-  const members = v.members === undefined ? [1, 3] : positiveInts('members', v.members);
+  const sharded = localTargets(mode).some(isSharded);
+  for (const flag of ['regions', 'stores', 'replicas', 'lanes', 'no-spread-leaders'] as const) {
+    if (v[flag] !== undefined && !sharded) throw new UsageError(`--${flag} applies to flotilla-range only; add it with --targets`);
+  }
+  const stores = v.stores === undefined ? undefined : positiveInt('stores', v.stores);
+  const replicas = v.replicas === undefined ? undefined : positiveInt('replicas', v.replicas);
+  if (stores !== undefined && stores > 20) throw new UsageError('--stores: at most 20 on one machine');
+  const members = v.members === undefined ? (sharded ? [3] : [1, 3]) : positiveInts('members', v.members);
+  if (replicas !== undefined && replicas > (stores ?? Math.min(...members))) {
+    throw new UsageError(`--replicas ${replicas}: at most the stores (${stores !== undefined ? `--stores ${stores}` : `--members ${Math.min(...members)}`})`);
+  }
   for (const m of members) if (m !== 1 && m !== 3) throw new UsageError('--members: 1 and/or 3');
   let durability: Durability[];
   try {
@@ -221,6 +275,7 @@ export function parseSettings(argv: string[]): Settings | undefined {
     workloads: workloads as WorkloadName[],
     clients: clients as ClientKind[],
     concurrency: explicitConcurrency ? positiveInts('concurrency', v.concurrency!) : [64],
+    scanConcurrency: v['scan-concurrency'] === undefined ? [4] : positiveInts('scan-concurrency', v['scan-concurrency']),
     sweepWorkloads: explicitConcurrency ? [] : p.sweepWorkloads,
     sweepConcurrency: explicitConcurrency ? [] : p.sweepConcurrency,
     connections: v.connections === undefined ? 0 : positiveInt('connections', v.connections),
@@ -230,6 +285,11 @@ export function parseSettings(argv: string[]): Settings | undefined {
     requests: v.requests === undefined ? 0 : positiveInt('requests', v.requests),
     members: members as (1 | 3)[],
     durability,
+    regions: v.regions === undefined ? 1 : positiveInt('regions', v.regions),
+    stores,
+    replicas,
+    lanes: v.lanes === undefined ? undefined : positiveInt('lanes', v.lanes),
+    spreadLeaders: !v['no-spread-leaders'],
     keys: v.keys === undefined ? 100_000 : positiveInt('keys', v.keys),
     watchers: v.watchers === undefined ? [1, 100, 1000, 10000] : positiveInts('watchers', v.watchers),
     watchPutsPerS: v['watch-rate'] === undefined ? 20 : positiveInt('watch-rate', v['watch-rate']),
@@ -241,19 +301,38 @@ export function parseSettings(argv: string[]): Settings | undefined {
   };
 }
 
+function parseTargets(flag: string, names: string[]): LocalKind[] {
+  if (names.length === 0) throw new UsageError(`--${flag}: expected a comma-separated list of ${localKinds.join(', ')}`);
+  for (const n of names) {
+    if (!(localKinds as readonly string[]).includes(n)) throw new UsageError(`--${flag}: unknown target ${JSON.stringify(n)} (known: ${localKinds.join(', ')})`);
+    const unserved = unservedTargets[n as LocalKind];
+    if (unserved !== undefined) throw new UsageError(`--${flag}: ${n}: ${unserved}`);
+  }
+  if (new Set(names).size !== names.length) throw new UsageError(`--${flag}: a target named twice`);
+  return names as LocalKind[];
+}
+
 /** The command line that repeats these settings (printed in every report). */
 export function commandLine(s: Settings): string {
   const parts = ['npm run bench --'];
-  if (s.mode.kind === 'compare') parts.push('--compare');
+  if (s.mode.kind === 'compare') parts.push('--compare', '--targets', s.mode.targets.join(','));
   else if (s.mode.kind === 'single') parts.push('--target', s.mode.target);
   else parts.push('--endpoints', s.mode.endpoints.join(','));
   if (s.preset === 'quick') parts.push('--quick');
   parts.push('--workloads', s.workloads.join(','), '--clients', s.clients.join(','));
   if (s.sweepWorkloads.length === 0) parts.push('--concurrency', s.concurrency.join(','));
+  if (s.workloads.includes('prefix-scan')) parts.push('--scan-concurrency', s.scanConcurrency.join(','));
   parts.push('--duration', String(s.durationS), '--warmup', String(s.warmupS), '--rounds', String(s.rounds));
   if (s.requests > 0) parts.push('--requests', String(s.requests));
   if (s.connections > 0) parts.push('--connections', String(s.connections));
   if (s.mode.kind !== 'endpoints') parts.push('--members', s.members.join(','), '--durability', s.durability.map(durabilityName).join(','));
+  if (localTargets(s.mode).some(isSharded)) {
+    parts.push('--regions', String(s.regions));
+    if (s.stores !== undefined) parts.push('--stores', String(s.stores));
+    if (s.replicas !== undefined) parts.push('--replicas', String(s.replicas));
+    if (s.lanes !== undefined) parts.push('--lanes', String(s.lanes));
+    if (!s.spreadLeaders) parts.push('--no-spread-leaders');
+  }
   parts.push('--keys', String(s.keys));
   if (s.workloads.includes('watch')) parts.push('--watchers', s.watchers.join(','), '--watch-rate', String(s.watchPutsPerS));
   if (s.workloads.includes('dataset')) parts.push('--dataset', String(s.datasetKeys), '--hot-revisions', String(s.hotRevisions));

@@ -1,6 +1,7 @@
 // Loads many keys fast, over gRPC: transactions of up to 128 puts (etcd's default --max-txn-ops),
 // several in flight on several connections. Used to fill the key space the read workloads read,
-// the compare-and-put keys, and the `dataset` workload's N keys.
+// the compare-and-put keys, and the `dataset` workload's N keys. On a range-mode target a
+// transaction must stay within one region, so batches end at the region boundaries (`splitKeys`).
 
 import { KvConnection } from './grpc.js';
 import { randomValue } from './keys.js';
@@ -14,6 +15,8 @@ export interface LoadKeysOptions {
   readonly valueBytes: number;
   readonly seed: number;
   readonly batch?: number;
+  /** Keys no batch may straddle: a batch holds keys of one interval between them. */
+  readonly splitKeys?: readonly Buffer[];
   readonly inFlight?: number;
   /** Called with the number of keys loaded so far, after each batch. */
   readonly onProgress?: (loaded: number) => void;
@@ -33,8 +36,11 @@ export async function loadKeys(o: LoadKeysOptions): Promise<LoadKeysResult> {
   // A pool of values: making 256 random bytes per key would cost more than sending them.
   const values = Array.from({ length: 64 }, () => randomValue(rand, o.valueBytes));
   const conns = Array.from({ length: Math.min(4, inFlight) }, (_, i) => new KvConnection(o.endpoints[i % o.endpoints.length]!));
-  const batches = Math.ceil(o.count / batch);
+  const starts = batchStarts(o, batch);
+  const batches = starts.length - 1;
   const revisions = new Float64Array(batches);
+  const batchOf = new Int32Array(o.count);
+  for (let b = 0; b < batches; b++) batchOf.fill(b, starts[b]!, starts[b + 1]!);
   let nextBatch = 0;
   let loaded = 0;
   const t0 = performance.now();
@@ -44,7 +50,7 @@ export async function loadKeys(o: LoadKeysOptions): Promise<LoadKeysResult> {
       const conn = conns[w % conns.length]!;
       for (let b = nextBatch++; b < batches; b = nextBatch++) {
         const pairs = [];
-        for (let i = b * batch; i < Math.min(o.count, (b + 1) * batch); i++) pairs.push({ key: o.keyAt(i), value: values[i % values.length]! });
+        for (let i = starts[b]!; i < starts[b + 1]!; i++) pairs.push({ key: o.keyAt(i), value: values[i % values.length]! });
         revisions[b] = await conn.putMany(pairs);
         loaded += pairs.length;
         o.onProgress?.(loaded);
@@ -54,5 +60,34 @@ export async function loadKeys(o: LoadKeysOptions): Promise<LoadKeysResult> {
   } finally {
     for (const c of conns) c.close();
   }
-  return { keys: o.count, elapsedS: (performance.now() - t0) / 1000, revisionOf: (i) => revisions[Math.floor(i / batch)]! };
+  return { keys: o.count, elapsedS: (performance.now() - t0) / 1000, revisionOf: (i) => revisions[batchOf[i]!]! };
+}
+
+/** Where batches start, and `count` last: every `batch` keys, and at every key a split key bounds. */
+function batchStarts(o: LoadKeysOptions, batch: number): number[] {
+  const splits = o.splitKeys ?? [];
+  // The interval of a key among the split keys: how many split keys are <= it.
+  const interval = (key: Buffer): number => {
+    let lo = 0;
+    let hi = splits.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Buffer.compare(splits[mid]!, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const starts: number[] = [];
+  let start = 0;
+  let startInterval = -1;
+  for (let i = 0; i < o.count; i++) {
+    const k = splits.length > 0 ? interval(o.keyAt(i)) : 0;
+    if (i === 0 || i - start >= batch || k !== startInterval) {
+      starts.push(i);
+      start = i;
+      startInterval = k;
+    }
+  }
+  starts.push(o.count);
+  return starts;
 }

@@ -3,6 +3,7 @@
 import type { DatasetResult } from './dataset.js';
 import type { ClientKind, LoadResult } from './load.js';
 import type { ProcUsage } from './procstat.js';
+import type { RegionSetup } from './presplit.js';
 import type { TargetKind } from './targets.js';
 import type { WatchResult } from './watch.js';
 
@@ -37,7 +38,7 @@ export interface Figures {
   firstError?: string;
 }
 
-/** Flotilla's figure divided by etcd's. */
+/** One target's figure divided by another's (above 1: more throughput, or more latency). */
 export interface Ratios {
   throughput?: number;
   p50?: number;
@@ -58,7 +59,10 @@ export interface CaseResult {
   sweep: boolean;
   samples: Sample[];
   figures: Partial<Record<TargetKind, Figures>>;
-  ratios?: Ratios;
+  /** Each target's figures over etcd's and over Flotilla unsharded's, when those ran: ratios['flotilla-range'].etcd. */
+  ratios?: Partial<Record<TargetKind, { etcd?: Ratios; flotilla?: Ratios }>>;
+  /** Targets of the group that did not run this case, with the reason. */
+  skipped?: Partial<Record<TargetKind, string>>;
   /** Bytes on disk of each target's data dirs before the first and after the last run. */
   disk: Partial<Record<TargetKind, { before?: number; after?: number }>>;
 }
@@ -68,14 +72,20 @@ export interface GroupInfo {
   members: number;
   durability: string;
   targets: TargetKind[];
-  /** Flags each target was started with, after etcd's member flags. */
+  /** Flags each target was started with, after etcd's member flags (the sharded modes: after every store's flags). */
   flags: Partial<Record<TargetKind, string[]>>;
   notes: string[];
+  /** The sharded targets' stores, replicas and regions. */
+  regions?: Partial<Record<TargetKind, RegionSetup>>;
+  /** Workloads some target did not run, with the reason ("watch on Flotilla range: ..."). */
+  skipped?: string[];
 }
 
 export interface DatasetCase {
   group: string;
   results: Partial<Record<TargetKind, DatasetResult>>;
+  /** The sharded targets' regions (the data set gets servers of its own). */
+  regions?: Partial<Record<TargetKind, RegionSetup>>;
 }
 
 export interface Versions {

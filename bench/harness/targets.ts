@@ -1,11 +1,37 @@
 // The servers a benchmark runs against: either endpoints someone else started (`--endpoints`),
-// or local clusters this harness starts with test/support/servers.ts: real etcd and Flotilla
-// with the same member flags, on loopback, with fresh data dirs, in one durability mode.
+// or local clusters this harness starts, on loopback, with fresh data dirs, in one durability
+// mode, with the same flags wherever the servers share them:
+//
+//   etcd            real etcd, N members (test/support/servers.ts)
+//   flotilla        Flotilla unsharded: N etcd-style members, the same member flags as etcd
+//   flotilla-range  Flotilla range mode: one PD member + N stores, regions of R replicas (sharded.ts)
+//   flotilla-hash   Flotilla hash mode: refused until stores serve slot groups (see `unservedTargets`)
 
 import { startCluster, type Cluster } from '../../test/support/servers.js';
 import { diskUsage } from './disk.js';
+import { startShardedCluster, type RegionLayout, type ShardedCluster } from './sharded.js';
 
-export type TargetKind = 'etcd' | 'flotilla' | 'endpoints';
+export const localKinds = ['etcd', 'flotilla', 'flotilla-range', 'flotilla-hash'] as const;
+export type LocalKind = (typeof localKinds)[number];
+export type TargetKind = LocalKind | 'endpoints';
+
+/**
+ * Targets that are known but cannot be started yet, with the reason the command line prints.
+ * NB: the hook for hash mode. Stores serve it since 0cc4c5e (`flotilla cluster --mode hash`), but
+ * the harness does not drive it yet: its preloads write transactions of up to 128 keys, which
+ * hash mode serves only within one slot group, so they must be grouped by slot group (CRC16 of
+ * the key mod 16,384, then PD's slot table) rather than cut at region boundaries; and
+ * `--regions` becomes PD's --hash-groups. Then delete the entry here and give
+ * `startShardedCluster` mode 'hash'.
+ */
+export const unservedTargets: Partial<Record<LocalKind, string>> = {
+  'flotilla-hash': 'hash mode is not wired into the harness yet (its preloads need transactions grouped by slot group); use etcd, flotilla or flotilla-range',
+};
+
+/** Whether the target shards its key space over PD and stores. */
+export function isSharded(kind: TargetKind): kind is 'flotilla-range' | 'flotilla-hash' {
+  return kind === 'flotilla-range' || kind === 'flotilla-hash';
+}
 
 /**
  *   fsync    the default: every commit is flushed to disk before it is acknowledged
@@ -28,14 +54,14 @@ export function parseDurability(text: string): Durability {
 }
 
 /** The flags that set a durability mode, or undefined if `kind` cannot run in it. */
-export function durabilityFlags(kind: 'etcd' | 'flotilla', d: Durability): string[] | undefined {
+export function durabilityFlags(kind: LocalKind, d: Durability): string[] | undefined {
   switch (d.mode) {
     case 'fsync':
       return [];
     case 'nofsync':
       return ['--unsafe-no-fsync'];
     case 'delay':
-      return kind === 'flotilla' ? ['--experimental-flush-delay-ms', String(d.ms)] : undefined;
+      return kind === 'etcd' ? undefined : ['--experimental-flush-delay-ms', String(d.ms)];
   }
 }
 
@@ -46,43 +72,97 @@ export interface TargetState {
   casRevisions: Map<number, number>;
   /** Runs of sequential puts so far: each starts a fresh key sequence. */
   seqRuns: number;
+  /** Whether the prefix-scan keys are loaded. */
+  scanLoaded: boolean;
+  /** Range mode: the region boundaries made by the pre-split, which preload batches must not straddle. */
+  splitKeys: Buffer[];
 }
 
 export interface Target {
   readonly kind: TargetKind;
-  /** `etcd`, `Flotilla` or `endpoints`: the column heading. */
+  /** `etcd`, `Flotilla`, `Flotilla range` or `endpoints`: the column heading. */
   readonly label: string;
+  /** Client URLs: the members', or the stores' in the sharded modes (clients spread over them). */
   readonly endpoints: readonly string[];
+  /** Members, or stores in the sharded modes. */
   readonly members: number;
-  /** Flags added to etcd's member flags (durability); empty for `--endpoints`. */
+  /** Flags added to etcd's member flags (durability), or to every store's flags; empty for `--endpoints`. */
   readonly flags: readonly string[];
   readonly state: TargetState;
-  /** PIDs of the member processes (none for `--endpoints`: no CPU or memory figures then). */
+  /** The sharded modes: PD's region directory, and splits and leader moves through PD's API. */
+  readonly sharded?: ShardedCluster;
+  /** PIDs of the server processes, PD's included (none for `--endpoints`: no CPU or memory figures then). */
   pids(): number[];
+  /** Why the target can no longer serve (a server process exited), or undefined while all run. */
+  exited(): string | undefined;
   /** Bytes on disk of all members' data dirs; undefined for `--endpoints`. */
   diskBytes(): number | undefined;
   stop(): Promise<void>;
 }
 
-export const targetLabels: Record<TargetKind, string> = { etcd: 'etcd', flotilla: 'Flotilla', endpoints: 'endpoints' };
+export const targetLabels: Record<TargetKind, string> = {
+  etcd: 'etcd',
+  flotilla: 'Flotilla',
+  'flotilla-range': 'Flotilla range',
+  'flotilla-hash': 'Flotilla hash',
+  endpoints: 'endpoints',
+};
 
-function freshState(): TargetState {
-  return { preloadedKeys: 0, casRevisions: new Map(), seqRuns: 0 };
+/** One letter per target for the ratio columns: R/e is Flotilla range's figure over etcd's. */
+export const targetLetters: Record<TargetKind, string> = { etcd: 'e', flotilla: 'F', 'flotilla-range': 'R', 'flotilla-hash': 'H', endpoints: 'x' };
+
+export interface LocalTargetOptions {
+  /** etcd and Flotilla unsharded: members. */
+  members: 1 | 3;
+  durability: Durability;
+  /** Sharded modes: stores, voters per region, and lanes per store (undefined: the store's default). */
+  stores: number;
+  replicas: number;
+  lanes: number | undefined;
 }
 
-export async function startLocalTarget(kind: 'etcd' | 'flotilla', members: 1 | 3, durability: Durability): Promise<Target> {
-  const flags = durabilityFlags(kind, durability);
-  if (flags === undefined) throw new Error(`${kind} cannot run with --durability ${durabilityName(durability)}`);
-  const cluster: Cluster = await startCluster(kind, { members, extraFlags: flags, startTimeoutMs: 60_000 });
+export type { RegionLayout };
+
+function freshState(): TargetState {
+  return { preloadedKeys: 0, casRevisions: new Map(), seqRuns: 0, scanLoaded: false, splitKeys: [] };
+}
+
+export async function startLocalTarget(kind: LocalKind, o: LocalTargetOptions): Promise<Target> {
+  const unserved = unservedTargets[kind];
+  if (unserved !== undefined) throw new Error(`${kind}: ${unserved}`);
+  const flags = durabilityFlags(kind, o.durability);
+  if (flags === undefined) throw new Error(`${kind} cannot run with --durability ${durabilityName(o.durability)}`);
+  if (isSharded(kind)) {
+    const storeFlags = [...flags, ...(o.lanes !== undefined ? ['--lanes', String(o.lanes)] : [])];
+    const cluster = await startShardedCluster({ mode: 'range', stores: o.stores, replicas: o.replicas, storeFlags, startTimeoutMs: 60_000 });
+    return {
+      kind,
+      label: targetLabels[kind],
+      endpoints: cluster.clientUrls,
+      members: o.stores,
+      flags: storeFlags,
+      state: freshState(),
+      sharded: cluster,
+      pids: () => cluster.pids(),
+      exited: () => cluster.exited(),
+      diskBytes: () => cluster.dataDirs.reduce((sum, d) => sum + diskUsage(d), 0),
+      stop: () => cluster.stop(),
+    };
+  }
+  const cluster: Cluster = await startCluster(kind, { members: o.members, extraFlags: flags, startTimeoutMs: 60_000 });
   const indexes = cluster.members.map((_, i) => i);
   return {
     kind,
     label: targetLabels[kind],
     endpoints: cluster.clientUrls,
-    members,
+    members: o.members,
     flags,
     state: freshState(),
     pids: () => indexes.map((i) => cluster.pid(i)).filter((p): p is number => p !== undefined),
+    exited: () => {
+      const gone = indexes.filter((i) => !cluster.running(i));
+      return gone.length === 0 ? undefined : `member ${gone.map((i) => cluster.members[i]!.name).join(', ')} exited:\n${gone.map((i) => cluster.logs(i)).join('\n')}`;
+    },
     diskBytes: () => cluster.dataDirs.reduce((sum, d) => sum + diskUsage(d), 0),
     stop: () => cluster.stop(),
   };
@@ -97,6 +177,7 @@ export function endpointsTarget(endpoints: readonly string[]): Target {
     flags: [],
     state: freshState(),
     pids: () => [],
+    exited: () => undefined,
     diskBytes: () => undefined,
     stop: async () => {},
   };

@@ -8,6 +8,8 @@
 //   get-lin       range of one random key, linearizable (etcd's default)
 //   get-ser       range of one random key, serializable (served by the member's local state)
 //   range-prefix  linearizable range of a prefix covering 100 keys, limit 100
+//   prefix-scan   linearizable range of a whole prefix holding 10,000 keys (bench/scan/, loaded
+//                 first): in range mode it reads every region the prefix spans and merges them
 //   txn-cas       Kubernetes' update: txn if mod_revision(k) == r then put(k) else get(k)
 //   ycsb-a|b|c    YCSB's core workloads over zipfian keys: 50/50, 95/5, 100/0 reads/updates
 
@@ -16,6 +18,7 @@ import {
   hotKey,
   prefixEnd,
   randomValue,
+  scanPrefix,
   seqKey,
   spaceKey,
   uniformChooser,
@@ -33,6 +36,7 @@ export const kvWorkloadNames = [
   'get-lin',
   'get-ser',
   'range-prefix',
+  'prefix-scan',
   'txn-cas',
   'ycsb-a',
   'ycsb-b',
@@ -47,6 +51,7 @@ export const workloadTitles: Record<string, string> = {
   'get-lin': 'get one key, linearizable',
   'get-ser': 'get one key, serializable',
   'range-prefix': 'prefix range, limit 100',
+  'prefix-scan': 'range of a whole prefix holding 10,000 keys (64 B values), no limit',
   'txn-cas': 'txn compare mod_revision, put',
   'ycsb-a': 'YCSB A (50% read, 50% update)',
   'ycsb-b': 'YCSB B (95% read, 5% update)',
@@ -57,7 +62,12 @@ export const workloadTitles: Record<string, string> = {
 
 /** Whether the workload reads the preloaded key space (and so needs it loaded first). */
 export function needsKeySpace(name: KvWorkloadName): boolean {
-  return name !== 'put-hot' && name !== 'put-seq' && name !== 'txn-cas';
+  return name !== 'put-hot' && name !== 'put-seq' && name !== 'txn-cas' && name !== 'prefix-scan';
+}
+
+/** Whether the workload reads the prefix-scan keys (bench/scan/, loaded before it runs). */
+export function needsScanSpace(name: KvWorkloadName): boolean {
+  return name === 'prefix-scan';
 }
 
 /** The compare-and-put keys: their own space, a tenth the size of the main one, so no other workload changes them. */
@@ -75,6 +85,8 @@ export interface SourceContext {
   readonly keys: number;
   readonly state: TargetState;
 }
+
+const scanEnd = prefixEnd(scanPrefix);
 
 function seedOf(name: string, ctx: SourceContext): number {
   let h = ctx.seed >>> 0;
@@ -125,6 +137,8 @@ export function makeSource(name: KvWorkloadName, ctx: SourceContext): OpSource {
         const key = spaceKey(uniform.next()).subarray(0, -2);
         return { kind: 'range', key, rangeEnd: prefixEnd(key), limit: 100, serializable: false };
       });
+    case 'prefix-scan':
+      return simple(() => ({ kind: 'range', key: scanPrefix, rangeEnd: scanEnd, serializable: false }));
     case 'txn-cas':
       return casSource(rand, value, ctx);
     case 'ycsb-a':
