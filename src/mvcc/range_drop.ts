@@ -3,7 +3,7 @@
 // leaves this store, and before an image of the span is installed. Other spans are untouched: a
 // revs entry names one revision of one key, so removing a key's revisions removes only its own.
 
-import type { KeyRange } from './key_range.js';
+import { keyAfter, type KeyRange } from './key_range.js';
 import type { IndexEntry } from './keyspace.js';
 import { historyKey, revKey } from './records.js';
 import type { SpanTables } from './writer.js';
@@ -11,20 +11,31 @@ import type { SpanTables } from './writer.js';
 /** Index entries removed per scan; each scan starts again at the span's start. */
 const dropBatchKeys = 1000;
 
-/** Returns how many keys (alive or deleted) left the index. */
-export function dropSpan(t: SpanTables, r: KeyRange): number {
+/**
+ * Returns how many keys (alive or deleted) left the index. `only`, if given, drops just the keys
+ * it accepts (hash mode: the keys of the slots moved away).
+ */
+export function dropSpan(t: SpanTables, r: KeyRange, only?: (key: Uint8Array) => boolean): number {
   let dropped = 0;
+  let from = r.start;
   for (;;) {
     const batch: IndexEntry[] = [];
-    for (const e of t.keyspace.scan(r.start, r.end)) {
-      batch.push(e);
-      if (batch.length >= dropBatchKeys) break;
+    let scanned = 0;
+    let last: Uint8Array | undefined;
+    for (const e of t.keyspace.scan(from, r.end)) {
+      scanned++;
+      last = e.key;
+      if (!only || only(e.key)) batch.push(e);
+      if (scanned >= dropBatchKeys) break;
     }
     for (const e of batch) dropKey(t, e);
     dropped += batch.length;
-    if (batch.length < dropBatchKeys) return dropped;
+    if (scanned < dropBatchKeys) return dropped;
+    // Kept keys stay in the index: the next scan starts after the last one looked at.
+    if (only) from = keyAfter(last!);
   }
 }
+
 
 function dropKey(t: SpanTables, e: IndexEntry): void {
   const id = e.rec.id;

@@ -44,7 +44,11 @@ export class RangeImageError extends Error {
   override name = 'RangeImageError';
 }
 
-export function* exportSpan(t: SpanTables, start: Uint8Array, end: Uint8Array, chunkBytesMax: number): Generator<Uint8Array> {
+/**
+ * `only`, if given, keeps the keys it accepts (hash mode moves the keys of some slots, which are
+ * scattered over the span); the image still names the whole span.
+ */
+export function* exportSpan(t: SpanTables, start: Uint8Array, end: Uint8Array, chunkBytesMax: number, only?: (key: Uint8Array) => boolean): Generator<Uint8Array> {
   const out = new Chunker(chunkBytesMax);
   yield* out.add([tagSpan, imageVersion, start, end]);
   const r = spanRange(start, end);
@@ -58,6 +62,7 @@ export function* exportSpan(t: SpanTables, start: Uint8Array, end: Uint8Array, c
       if (batch.length >= exportBatchKeys) break;
     }
     for (const e of batch) {
+      if (only && !only(e.key)) continue;
       const rec = e.rec;
       const history = t.view.historyOf(rec.id);
       yield* out.add([tagKey, e.key, rec.createRev, rec.modMain, rec.modSub, rec.version, rec.lease, rec.alive]);

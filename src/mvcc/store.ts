@@ -217,6 +217,35 @@ export class MvccStore implements KvStore, RangeTablet {
     });
   }
 
+  /**
+   * Hash mode's slot moves: the image of the keys `only` accepts (with their whole history),
+   * installed elsewhere by importKeys, and dropped here by dropKeys once the move is done.
+   */
+  exportKeys(only: (key: Uint8Array) => boolean, opts: { chunkBytesMax?: number } = {}): Iterable<Uint8Array> {
+    const all = new Uint8Array(0);
+    return exportSpan(this.spanTables(), all, all, opts.chunkBytesMax ?? rangeImageChunkBytesMax, only);
+  }
+
+  /** Installs an exportKeys image: first drops the keys `only` accepts, then inserts the image's. */
+  importKeys(only: (key: Uint8Array) => boolean, chunks: Iterable<Uint8Array>): void {
+    this.inWrite(() => {
+      const t = this.spanTables();
+      const all = new Uint8Array(0);
+      dropSpan(t, spanRange(all, all), only);
+      const newest = importSpan(t, all, all, chunks);
+      this.state.rev = Math.max(this.state.rev, newest);
+      this.saveState();
+    });
+  }
+
+  dropKeys(only: (key: Uint8Array) => boolean): void {
+    this.inWrite(() => {
+      const all = new Uint8Array(0);
+      dropSpan(this.spanTables(), spanRange(all, all), only);
+      this.saveState();
+    });
+  }
+
   /** Keys alive now that have a lease, to rebuild the lessor's attachments at start. */
   *leasedKeys(): Iterable<{ key: Uint8Array; lease: bigint }> {
     for (const e of this.keyspace.scan(new Uint8Array(0), undefined)) {
