@@ -141,6 +141,18 @@ async function serve(pd: PdService, url: string, req: IncomingMessage, res: Serv
     if (key.length === 0) throw new PdRequestError('cannot split at the empty key');
     return sendJson(res, 200, await pd.split(key));
   }
+  if (path === '/pd/api/v1/move-slots' && req.method === 'POST') {
+    const body = parseJson(await readBody(req)) as { from?: number; to?: number; slots?: unknown };
+    if (!Number.isSafeInteger(body.from) || !Number.isSafeInteger(body.to) || !Array.isArray(body.slots)) {
+      throw new PdRequestError('move-slots needs "from" and "to" (group IDs) and "slots" ([[first, last], ...])');
+    }
+    const slots = (body.slots as unknown[]).map((r) => {
+      if (!Array.isArray(r) || r.length !== 2) throw new PdRequestError('each slot range is [first, last]');
+      return [Number(r[0]), Number(r[1])] as [number, number];
+    });
+    await pd.moveSlots(body.from as RegionId, body.to as RegionId, slots);
+    return sendJson(res, 200, {});
+  }
   if (path === '/pd/api/v1/transfer-leader' && req.method === 'POST') {
     const body = parseJson(await readBody(req)) as { region?: number; store?: number };
     if (!Number.isSafeInteger(body.region) || !Number.isSafeInteger(body.store)) throw new PdRequestError('transfer-leader needs "region" and "store" (numbers)');

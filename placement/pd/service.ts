@@ -19,7 +19,7 @@
 // The leader also runs the scheduling loop (scheduling.ts) from maintain(): its operators reach
 // regions in heartbeat replies, after any hand-made command (ctl split / transfer-leader).
 
-import type { Region, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
+import type { Region, RegionId, RegionPeer, SlotRanges, StoreId } from '../../src/cluster/region.js';
 import { compareKeys, epochAtLeast, keyInRange } from '../../src/cluster/region.js';
 import type { EtcdBackend } from '../../src/api/backend.js';
 import type { RegionPeerChange } from '../../src/cluster/region_ops.js';
@@ -60,7 +60,9 @@ export type RegionCommand =
   | { kind: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
   | { kind: 'transferLeader'; toPeer: number }
   /** One membership change: add-learner, add-voter, promote-learner, remove-peer. */
-  | { kind: 'changePeer'; change: RegionPeerChange };
+  | { kind: 'changePeer'; change: RegionPeerChange }
+  /** Hash mode: move these slots (with their keys) from this group to group `to`. */
+  | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId };
 
 export interface StoreHeartbeat {
   id: StoreId;
@@ -483,6 +485,24 @@ export class PdService {
       newPeerIds: [r.peers.map((_, i) => first + 1 + i)],
     });
     return { regionId: r.id, newRegionId };
+  }
+
+  /** Hash mode: queues a move of `slots` from group `from` to group `to`. */
+  async moveSlots(from: RegionId, to: RegionId, slots: SlotRanges): Promise<void> {
+    await this.ready();
+    if (this.o.mode !== 'hash') throw new PdRequestError('slot moves are for hash mode');
+    const source = this.regions.get(from);
+    const target = this.regions.get(to);
+    if (!source?.slots || !target?.slots) throw new PdRequestError(`groups ${from} and ${to} must both exist`);
+    if (from === to) throw new PdRequestError('a group cannot move slots to itself');
+    for (const [a, b] of slots) {
+      if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a <= b && b < slotCount)) throw new PdRequestError(`bad slot range [${a}, ${b}]`);
+      for (let s = a; s <= b; s++) {
+        if (!source.slots.some(([x, y]) => s >= x && s <= y)) throw new PdRequestError(`group ${from} does not own slot ${s}`);
+      }
+    }
+    this.commands.set(from, { kind: 'moveSlots', slots, to });
+    this.scheduling.handOver(from, this.o.clock());
   }
 
   async transferLeader(regionId: RegionId, toStore: StoreId): Promise<void> {

@@ -20,6 +20,7 @@ import { openEngine, RaftLogStore, type Engine, type Table } from '../../src/sto
 import { assertNever } from '../../src/util/assert.js';
 import { Prng } from '../../src/util/prng.js';
 import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
+import type { MovingSlots } from '../peer/slot_move.js';
 import type { CallError, FromLane, LaneOptions, RegionReport, RegionStats, ToLane } from './protocol.js';
 
 /** How often an idle lane with held watch feeds asks the oracle for a timestamp (feed latency). */
@@ -31,6 +32,8 @@ const laneTablesMax = 2048;
 interface StoredPeer {
   region: Region;
   peerId: NodeId;
+  /** Hash mode: slots frozen for a move in progress. */
+  moving?: MovingSlots;
 }
 
 export class Lane {
@@ -75,7 +78,7 @@ export class Lane {
       now: () => this.clock(),
       kvFor: (region) => this.kvFor(region),
       saveRegion: (peer) => {
-        this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId });
+        this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId, ...(peer.moving ? { moving: peer.moving } : {}) });
         this.changed.add(peer.region.id);
         // Its range may have changed (a split, a snapshot): measure it again at the next report.
         this.measured.delete(peer.region.id);
@@ -88,7 +91,7 @@ export class Lane {
       hibernateTicks: o.hibernateTicks,
     };
     // Restart: every peer this lane hosted comes back from its stored region and Raft state.
-    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId);
+    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId, value.moving);
   }
 
   private readonly groupTablets = new Map<RegionId, MvccStore>();
@@ -112,7 +115,7 @@ export class Lane {
     return this.peers.size;
   }
 
-  private openPeer(region: Region, peerId: NodeId): Peer {
+  private openPeer(region: Region, peerId: NodeId, moving?: MovingSlots): Peer {
     const log = new RaftLogStore(this.engine, region.id);
     const peer = new Peer({
       region,
@@ -121,6 +124,7 @@ export class Lane {
       ctx: this.ctx,
       applied: log.applied(),
       lastRev: 0,
+      ...(moving ? { moving } : {}),
     });
     this.peers.set(region.id, peer);
     this.changed.add(region.id);
@@ -444,7 +448,7 @@ export class Lane {
     for (const id of this.changed) {
       const p = this.peers.get(id);
       if (!p || !p.initialized) continue;
-      changed.push({ region: p.region, leader: p.leaderPeer(), isLeader: p.isLeader, appliedRevision: p.lastApplied });
+      changed.push({ region: p.region, leader: p.leaderPeer(), isLeader: p.isLeader, appliedRevision: p.lastApplied, ...(p.moving ? { moving: p.moving } : {}) });
     }
     this.changed.clear();
     this.out.push({ t: 'regions', changed, removed });

@@ -8,6 +8,7 @@
 
 import type { Region, RegionEpoch, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
 import type { CallError, RegionOp } from '../../src/cluster/region_ops.js';
+import type { MovingSlots } from '../peer/slot_move.js';
 import type { Message, NodeId } from '../../src/raft/index.js';
 
 export type { CallError, RegionOp } from '../../src/cluster/region_ops.js';
@@ -38,6 +39,8 @@ export interface RegionReport {
   leader: RegionPeer | undefined;
   isLeader: boolean;
   appliedRevision: number;
+  /** Hash mode: slots frozen here for a move in progress. */
+  moving?: MovingSlots;
 }
 
 export type FromLane =

@@ -35,6 +35,7 @@ import { pack, unpack } from '../../src/util/msgpack.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { CallError, RegionOp } from '../lane/protocol.js';
 import type { RegionEvents } from '../../src/cluster/region_ops.js';
+import { applySlotCommand, keyInSlots, slotsInBytesMax, type MovingSlots, type SlotCommand } from './slot_move.js';
 import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type AdminError, type AdminResult, type ChangePeer, type PeerChange } from './admin/index.js';
 
 /** What a region snapshot carries: the region, and its keys as MVCC range image chunks. */
@@ -47,6 +48,12 @@ interface SnapshotImage {
 interface AdminEntry {
   rid: string;
   admin: AdminCommand;
+}
+
+/** A slot move's step as it sits in a Raft entry (hash mode). */
+interface SlotEntry {
+  rid: string;
+  slots: SlotCommand;
 }
 
 /** A write as it sits in a Raft entry. */
@@ -144,6 +151,8 @@ export class Peer {
   private readonly waiting = new Map<string, Reply>();
   /** Writes waiting for a timestamp. */
   private awaitingTs: PendingWrite[] = [];
+  /** Hash mode: slots frozen here for a move to another group (see slot_move.ts). */
+  moving: MovingSlots | undefined;
   /** Linearizable reads waiting for the next ReadIndex round, and rounds in flight. */
   private readQueue: QueuedRead[] = [];
   private readonly readRounds = new Map<string, QueuedRead[]>();
@@ -166,8 +175,9 @@ export class Peer {
   /** Set once this peer was removed from its region: the lane drops it after the write. */
   removed = false;
 
-  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean }) {
+  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean; moving?: MovingSlots }) {
     this.initialized = opts.initialized ?? true;
+    this.moving = opts.moving;
     this.region = opts.region;
     this.peerId = opts.peerId;
     this.ctx = opts.ctx;
@@ -287,10 +297,15 @@ export class Peer {
       this.node.transferLeader(op.toPeer);
       return reply(true, {});
     }
+    if (op.op === 'slotsOut' || op.op === 'slotsIn' || op.op === 'exportSlots') return this.slotOp(op, nextRid, reply);
     if (epoch.version !== this.region.epoch.version) return fail(this.epochNotMatch());
     for (const { key, end } of keysOf(op)) {
       if (!insideRegion(this.region, key, end)) {
         return fail({ kind: 'region', error: { code: 'KeyNotInRegion', regionId: this.region.id, key, region: this.region } });
+      }
+      // A key of a slot being moved away waits until the move is over (then it is elsewhere).
+      if (this.moving && end.length === 0 && keyInSlots(this.moving.slots, key)) {
+        return fail({ kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `slots moving to group ${this.moving.to}` } });
       }
     }
     if (op.op === 'range') {
@@ -340,6 +355,56 @@ export class Peer {
     }
     if (!this.isLeader) return fail(this.notLeader());
     this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op }, reply });
+  }
+
+  // ---- slot moves (hash mode) ----
+
+  private slotOp(op: Extract<RegionOp, { op: 'slotsOut' | 'slotsIn' | 'exportSlots' }>, nextRid: () => string, reply: Reply): void {
+    if (!this.isLeader) return reply(false, this.notLeader());
+    if (op.op === 'exportSlots') {
+      // After prepare applied here: the frozen slots take no writes, so this image is complete.
+      if (!this.moving) return reply(false, { kind: 'etcd', code: 'InvalidArgument', message: `flotilla: region ${this.region.id} is not moving slots` });
+      const chunks = [...this.kv.exportKeys((k) => keyInSlots(op.slots, k))];
+      return reply(true, { chunks });
+    }
+    let cmd: SlotCommand;
+    const version = this.region.epoch.version;
+    if (op.op === 'slotsIn') {
+      const bytes = op.chunks.reduce((n, c) => n + c.length, 0);
+      if (bytes > slotsInBytesMax) return reply(false, { kind: 'etcd', code: 'InvalidArgument', message: `flotilla: a slot image of ${bytes} bytes is over the ${slotsInBytesMax} a move carries; move fewer slots` });
+      cmd = { type: 'slots-in', version, slots: op.slots, chunks: op.chunks, from: op.from };
+    } else if (op.phase === 'prepare') cmd = { type: 'slots-out-prepare', version, slots: op.slots, to: op.to };
+    else if (op.phase === 'commit') cmd = { type: 'slots-out-commit', version, slots: op.slots };
+    else cmd = { type: 'slots-out-abort', version };
+    // Dry run: refuse here what the apply would refuse.
+    const dry = applySlotCommand(this.region, this.moving, cmd);
+    if (!dry.ok) return reply(false, dry.reason === 'stale' ? this.epochNotMatch() : { kind: 'etcd', code: 'InvalidArgument', message: `flotilla: ${dry.message}` });
+    if (cmd.type === 'slots-in' && dry.region === this.region) return reply(true, { region: this.region });
+    const rid = nextRid();
+    try {
+      this.node.propose(pack({ rid, slots: cmd } satisfies SlotEntry));
+    } catch (e) {
+      return reply(false, e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
+    }
+    this.waiting.set(rid, reply);
+  }
+
+  private applySlots(cmd: SlotCommand, answer: (ok: boolean, value: unknown) => void): void {
+    const out = applySlotCommand(this.region, this.moving, cmd);
+    if (!out.ok) return answer(false, out.reason === 'stale' ? this.epochNotMatch() : { kind: 'etcd', code: 'InvalidArgument', message: `flotilla: ${out.message}` });
+    if (out.region === this.region) return answer(true, { region: this.region });
+    if (out.drop) {
+      const drop = out.drop;
+      this.kv.dropKeys((k) => keyInSlots(drop, k));
+    }
+    if (out.install) {
+      const install = out.install;
+      this.kv.importKeys((k) => keyInSlots(install.slots, k), install.chunks);
+    }
+    this.region = out.region;
+    this.moving = out.moving;
+    this.ctx.saveRegion(this);
+    answer(true, { region: this.region });
   }
 
   // ---- watch feeds ----
@@ -520,13 +585,14 @@ export class Peer {
   private applyEntry(e: Entry, outcomes: Array<{ reply: Reply; ok: boolean; value: unknown }>): void {
     if (e.type === 'conf-change') return this.applyChangePeer(e, outcomes);
     if (e.data.length === 0) return;
-    const env = unpack<WriteEntry | AdminEntry>(e.data);
+    const env = unpack<WriteEntry | AdminEntry | SlotEntry>(e.data);
     const reply = this.waiting.get(env.rid);
     if (reply) this.waiting.delete(env.rid);
     const answer = (ok: boolean, value: unknown) => {
       if (reply) outcomes.push({ reply, ok, value });
     };
     if ('admin' in env) return this.applyAdmin(env.admin, answer);
+    if ('slots' in env) return this.applySlots(env.slots, answer);
     const w = env;
     while (this.proposedRevs.length > 0 && this.proposedRevs[0]! <= w.rev) this.proposedRevs.shift();
     // The region may have changed between proposal and apply: check again, as every replica does.

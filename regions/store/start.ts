@@ -10,7 +10,7 @@ import { startClientServer } from '../../src/api/index.js';
 import type { Member, StatusInfo } from '../../src/api/backend.js';
 import { PdClient } from '../../src/cluster/pd_client.js';
 import { keepAliveAgent, postMsgpack } from '../../src/cluster/msgpack_http.js';
-import type { Region, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
+import type { Region, RegionId, RegionPeer, SlotRanges, StoreId } from '../../src/cluster/region.js';
 import { RegionCallError, type CallError, type RegionOp, type RegionPeerChange } from '../../src/cluster/region_ops.js';
 import { listenAddressOf } from '../../src/cli/flags.js';
 import { RegionCache } from '../../src/router/region_cache.js';
@@ -23,6 +23,7 @@ import { Prng } from '../../src/util/prng.js';
 import { LaneHost } from '../lane/host.js';
 import type { RegionReport } from '../lane/protocol.js';
 import type { StoreConfig } from './flags.js';
+import { moveSlots, resumeMoves } from './slot_mover.js';
 
 export interface RunningStore {
   id: StoreId;
@@ -40,7 +41,8 @@ interface StoreInfo {
 type RegionCommand =
   | { kind: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
   | { kind: 'transferLeader'; toPeer: number }
-  | { kind: 'changePeer'; change: RegionPeerChange };
+  | { kind: 'changePeer'; change: RegionPeerChange }
+  | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId };
 
 /** The internal route other stores' routers call with a region op (msgpack both ways). */
 const internalPath = '/flotilla/internal/region';
@@ -225,6 +227,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       regionByKey: async (key) => (await pd.call<{ region: Region; leader: RegionPeer | undefined } | null>({ call: 'regionByKey', key })) ?? undefined,
       allRegions: () => pd.call<Array<{ region: Region; leader: RegionPeer | undefined }>>({ call: 'regions' }),
       timestamp: () => pd.timestamps(1),
+      regionById: async (id) => (await pd.call<{ region: Region; leader: RegionPeer | undefined } | null>({ call: 'regionById', id })) ?? undefined,
     },
     sender,
     rand: new Prng(Number(process.hrtime.bigint() % 0xffffffffn)),
@@ -264,6 +267,10 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   // ---- heartbeats ----
   let stopped = false;
   const runCommand = (r: RegionReport, c: RegionCommand) => {
+    if (c.kind === 'moveSlots') {
+      moveSlots(mover, r.region.id, c.slots, c.to).catch((err: Error) => log(`flotilla: store ${storeId}: slot move from group ${r.region.id} failed: ${err.message}`));
+      return;
+    }
     let op: RegionOp;
     switch (c.kind) {
       case 'split':
@@ -336,8 +343,10 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   // Peers left behind: a peer removed from its region while this store was down or cut off never
   // applies its own removal; it only sees no leader. Ask PD about regions leaderless for a while.
   const leaderlessSince = new Map<RegionId, number>();
+  const mover = { lanes, callRegion: (id: RegionId, op: RegionOp) => router.callRegion(id, op), log };
   const gcTimer = setInterval(() => {
     if (stopped) return;
+    resumeMoves(mover);
     const now = Date.now();
     for (const [id, r] of lanes.regions) {
       if (r.leader) {

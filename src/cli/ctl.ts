@@ -14,6 +14,7 @@ Commands:
   stores                        stores with their region and leader counts
   split KEY                     split the region holding KEY at KEY
   transfer-leader REGION STORE  move a region's leadership to its peer on STORE
+  move-slots FROM TO A-B[,C-D]  hash mode: move slots A..B (with their keys) from group FROM to TO
 Options:
   --pd URLS   PD members' client URLs, comma-separated (default http://127.0.0.1:2379)
   --json      print PD's JSON answer
@@ -69,6 +70,7 @@ function table(rows: string[][]): string {
 
 interface RegionJson {
   id: number;
+  slots?: Array<[number, number]>;
   start: string;
   end: string;
   epoch: { confVer: number; version: number };
@@ -112,12 +114,13 @@ export const ctl: Subcommand = {
           out = await ask(pd, 'GET', '/pd/api/v1/regions');
           if (!json) {
             const regions = (out as { regions: RegionJson[] }).regions;
-            const rows = [['ID', 'START', 'END', 'EPOCH', 'PEERS (peer@store)', 'LEADER']];
+            const hash = regions.some((r) => r.slots);
+            const rows = [['ID', hash ? 'SLOTS' : 'START', hash ? '' : 'END', 'EPOCH', 'PEERS (peer@store)', 'LEADER']];
             for (const r of regions) {
               rows.push([
                 String(r.id),
-                r.start,
-                r.end === '' ? '(end)' : r.end,
+                hash ? (r.slots ?? []).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',') : r.start,
+                hash ? '' : r.end === '' ? '(end)' : r.end,
                 `${r.epoch.confVer}/${r.epoch.version}`,
                 r.peers.map((p) => `${p.id}@${p.storeId}${p.role === 'learner' ? 'L' : ''}`).join(','),
                 r.leader ? `${r.leader.id}@${r.leader.storeId}` : '-',
@@ -147,6 +150,17 @@ export const ctl: Subcommand = {
           if (args.length !== 2 || !/^\d+$/.test(args[0]!) || !/^\d+$/.test(args[1]!)) throw new Error('transfer-leader needs REGION and STORE (numbers)');
           out = await ask(pd, 'POST', '/pd/api/v1/transfer-leader', { region: Number(args[0]), store: Number(args[1]) });
           break;
+        case 'move-slots': {
+          const [from, to, spec] = args;
+          const slots = (spec ?? '').split(',').filter((x) => x.length > 0).map((r) => {
+            const m = /^(\d+)(?:-(\d+))?$/.exec(r);
+            if (!m) throw new Error(`bad slot range ${JSON.stringify(r)} (want A-B)`);
+            return [Number(m[1]), Number(m[2] ?? m[1])];
+          });
+          if (!/^\d+$/.test(from ?? '') || !/^\d+$/.test(to ?? '') || slots.length === 0) throw new Error('move-slots needs FROM and TO (group IDs) and slot ranges A-B');
+          out = await ask(pd, 'POST', '/pd/api/v1/move-slots', { from: Number(from), to: Number(to), slots });
+          break;
+        }
         default:
           process.stderr.write(cmd === undefined ? usage : `flotilla ctl: unknown command ${JSON.stringify(cmd)}\n\n${usage}`);
           return 2;

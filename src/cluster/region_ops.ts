@@ -2,7 +2,7 @@
 // the store's lanes (regions/lane) and the store-to-store call path; plain data, so it crosses
 // threads and the wire as it is.
 
-import type { PeerId, RegionError, RegionId, RegionPeer } from './region.js';
+import type { PeerId, RegionError, RegionId, RegionPeer, SlotRanges } from './region.js';
 import type { DeleteRangeRequest, Event, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
 import type { NodeId } from '../raft/types.js';
 
@@ -23,6 +23,14 @@ export type RegionOp =
    * revision reaches `until`, or for waitMs. See RegionEvents.
    */
   | { op: 'events'; key: Uint8Array; rangeEnd: Uint8Array; fromRev: number; limit: number; waitMs: number; until: number }
+  /**
+   * Hash mode's slot moves (regions/peer/slot_move.ts): the source freezes the slots
+   * (prepare), its leader exports their keys, the target takes keys and slots (slotsIn), and the
+   * source lets them go (commit) or keeps them (abort).
+   */
+  | { op: 'slotsOut'; phase: 'prepare' | 'commit' | 'abort'; slots: SlotRanges; to: RegionId }
+  | { op: 'exportSlots'; slots: SlotRanges }
+  | { op: 'slotsIn'; slots: SlotRanges; chunks: Uint8Array[]; from: RegionId }
   /** One membership change (PD's operator steps: add learner, promote, remove). */
   | { op: 'changePeer'; change: RegionPeerChange };
 

@@ -11,7 +11,7 @@
 // with a clear NotSupported error instead of a weaker answer (see notSupported below).
 
 import type { EtcdBackend, LeaseGrantResult, LeaseTimeToLiveResult, Member, ResponseHeader, StatusInfo, AlarmMember, AlarmType } from '../api/backend.js';
-import type { Region, RegionPeer, StoreId } from '../cluster/region.js';
+import type { Region, RegionId, RegionPeer, StoreId } from '../cluster/region.js';
 import { RegionCallError, type RegionEvents, type RegionOp } from '../cluster/region_ops.js';
 import { EtcdError, type EtcdErrorCode } from '../mvcc/errors.js';
 import type {
@@ -45,6 +45,7 @@ export interface RegionDirectory {
   allRegions(): Promise<Array<{ region: Region; leader: RegionPeer | undefined }>>;
   /** A fresh timestamp from the oracle (watch feeds start there). */
   timestamp(): Promise<number>;
+  regionById(id: RegionId): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined>;
 }
 
 export interface RouterOptions {
@@ -99,6 +100,19 @@ export class Router implements EtcdBackend {
           () => ({ op: 'events', ...q }),
         ),
     };
+  }
+
+  /** Runs an op on the leader of the region with this ID, wherever it is, with the retries. */
+  callRegion(id: RegionId, op: RegionOp): Promise<unknown> {
+    return this.onRegion(async () => {
+      const cached = this.o.table.get(id);
+      if (cached) return cached;
+      const found = await this.o.directory.regionById(id);
+      if (!found) throw new EtcdError('Unavailable', `etcdserver: flotilla: no region ${id}`);
+      this.o.table.update([found.region]);
+      if (found.leader) this.o.table.setLeader(id, found.leader);
+      return this.o.table.get(id) ?? found.region;
+    }, () => op);
   }
 
   /** Stops the watch feeds (the store is stopping). */
