@@ -8,6 +8,7 @@
 // `npm run bench -- --help` lists the options.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, localTargets, parseSettings, UsageError, usage, type Settings } from './harness/options.js';
@@ -58,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     date: date.toISOString(),
     command: commandLine(s),
     machine: m,
+    loadAverage: { start: loadavg() },
     versions: versions(commit, etcd),
     settings: { ...s, durability: s.durability.map(durabilityName) },
     groups: [],
@@ -72,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`machine   ${m.cpu}, ${m.cores} logical cores, ${fmtBytes(m.memoryBytes)}, Linux ${m.kernel}`);
   console.log(`versions  Node ${report.versions.node}, etcd ${report.versions.etcd}, Flotilla ${commit}, autocannon ${report.versions.autocannon}, grpc-js ${report.versions.grpcJs}`);
   console.log(`command   ${report.command}`);
+  console.log(`load      ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min)`);
   console.log(`output    ${out}`);
 
   const progress = new Progress(0);
@@ -96,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     progress.close();
   }
 
+  report.loadAverage!.end = loadavg();
   mkdirSync(out, { recursive: true });
   const charts = s.charts ? makeCharts(report) : [];
   report.charts = charts.map((c) => c.file);

@@ -238,6 +238,7 @@ export function markdownReport(r: BenchReport, charts: Chart[]): string {
       [
         ['CPU', `${m.cpu}, ${m.cores} logical cores`],
         ['memory', fmtBytes(m.memoryBytes)],
+        ...(r.loadAverage ? [['load average (1, 5, 15 min)', `${r.loadAverage.start.map((x) => x.toFixed(2)).join(', ')} at the start${r.loadAverage.end ? `; ${r.loadAverage.end.map((x) => x.toFixed(2)).join(', ')} at the end` : ''} (the run itself adds to it)`]] : []),
         ['kernel', m.kernel],
         ['OS', m.os],
         ['Node', r.versions.node],

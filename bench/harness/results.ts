@@ -108,6 +108,8 @@ export interface BenchReport {
   date: string;
   command: string;
   machine: Machine;
+  /** The machine's load average (1, 5, 15 min) when the run started and ended: how busy it was besides the run. */
+  loadAverage?: { start: number[]; end?: number[] };
   versions: Versions;
   settings: unknown;
   groups: GroupInfo[];
