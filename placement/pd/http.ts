@@ -141,6 +141,12 @@ async function serve(pd: PdService, url: string, req: IncomingMessage, res: Serv
     if (key.length === 0) throw new PdRequestError('cannot split at the empty key');
     return sendJson(res, 200, await pd.split(key));
   }
+  if (path === '/pd/api/v1/merge' && req.method === 'POST') {
+    const body = parseJson(await readBody(req)) as { source?: number; target?: number };
+    if (!Number.isSafeInteger(body.source) || !Number.isSafeInteger(body.target)) throw new PdRequestError('merge needs "source" and "target" (region IDs)');
+    await pd.merge(body.source as RegionId, body.target as RegionId);
+    return sendJson(res, 200, {});
+  }
   if (path === '/pd/api/v1/move-slots' && req.method === 'POST') {
     const body = parseJson(await readBody(req)) as { from?: number; to?: number; slots?: unknown };
     if (!Number.isSafeInteger(body.from) || !Number.isSafeInteger(body.to) || !Array.isArray(body.slots)) {

@@ -20,7 +20,7 @@
 //   balance-leader   TransferLeader                                  on
 //   replica-repair   AddLearner, PromoteLearner, RemovePeer          on
 //   balance-region   AddLearner, PromoteLearner, [TransferLeader], RemovePeer   on
-//   merge-checker    MergeRegion                                     cannot be enabled yet
+//   merge-checker    MergeRegion                                     on
 //
 // AddLearner, PromoteLearner and RemovePeer become `changePeer` commands (one membership
 // change each; the store's region applies it as a Raft conf change).
@@ -100,7 +100,15 @@ export interface RoundInput {
   ids: { allocate(count: number): Promise<number>; tryNext(): number | undefined };
   /** The region has a hand-made command waiting for its heartbeat. */
   handMade(regionId: RegionId): boolean;
+  /** When the region last split (or was created by a split), if PD saw it. */
+  splitAtMs?(regionId: RegionId): number | undefined;
 }
+
+/**
+ * A region that split less than this ago does not merge (TiKV's split-merge-interval, 1 h): a
+ * split by hand, or of a region about to grow, is not undone by the merge checker at once.
+ */
+export const splitMergeIntervalMs = 60 * 60 * 1000;
 
 /** What a region's leader reports, as far as delivering a command cares. */
 export interface RegionReportBrief {
@@ -243,6 +251,10 @@ export class PdScheduling {
         yielded++;
         continue;
       }
+      if (op.kind === 'merge' && input.splitAtMs && op.steps.some((st) => st.type === 'MergeRegion' && [st.sourceId, st.targetId].some((id) => nowMs - (input.splitAtMs!(id) ?? -Infinity) < splitMergeIntervalMs))) {
+        dropped++;
+        continue;
+      }
       this.controller.add(op);
       this.serials.set(op.regionId, this.nextSerial++);
       this.totals.added++;
@@ -372,8 +384,8 @@ export class PdScheduling {
   }
 }
 
-function stepIsExecutable(s: OperatorStep): boolean {
-  return s.type !== 'MergeRegion';
+function stepIsExecutable(_s: OperatorStep): boolean {
+  return true;
 }
 
 /** The command for a step, with fresh IDs for a split; undefined if the region cannot take it. */
@@ -406,6 +418,9 @@ async function commandFor(
       return { kind: 'changePeer', change: { type: 'add-learner', peer: { id: step.peerId, storeId: step.storeId, role: 'learner' } } };
     case 'PromoteLearner':
       return { kind: 'changePeer', change: { type: 'promote-learner', peerId: step.peerId } };
+    case 'MergeRegion':
+      // The source's leader runs the merge (regions/store/merger.ts).
+      return step.sourceId === info.region.id ? { kind: 'merge', target: step.targetId } : undefined;
     case 'RemovePeer': {
       const victim = info.region.peers.find((p) => p.storeId === step.storeId);
       return victim === undefined ? undefined : { kind: 'changePeer', change: { type: 'remove-peer', peerId: victim.id } };

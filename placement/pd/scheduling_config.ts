@@ -36,12 +36,10 @@ export const scheduleIntervalMsDefault = 1_000;
 
 /**
  * Why a scheduler cannot run yet: its operators have steps PD does not turn into commands.
- * PD sends `split`, `transferLeader` and `changePeer` (scheduling.ts, commandFor); merges wait
- * for the stores.
+ * Empty now: PD sends `split`, `transferLeader`, `changePeer` and `merge` (scheduling.ts,
+ * commandFor); a scheduler whose steps stores cannot carry out would be listed here.
  */
-export const schedulersUnavailable: Readonly<Partial<Record<SchedulerName, string>>> = Object.freeze({
-  'merge-checker': 'its operators merge regions, which stores cannot execute yet',
-});
+export const schedulersUnavailable: Readonly<Partial<Record<SchedulerName, string>>> = Object.freeze({});
 
 /** Schedulers whose every operator stores can carry out, in the runner's order. */
 export const executableSchedulers: readonly SchedulerName[] = Object.freeze(

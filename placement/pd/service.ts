@@ -62,7 +62,9 @@ export type RegionCommand =
   /** One membership change: add-learner, add-voter, promote-learner, remove-peer. */
   | { kind: 'changePeer'; change: RegionPeerChange }
   /** Hash mode: move these slots (with their keys) from this group to group `to`. */
-  | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId };
+  | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId }
+  /** Range mode: merge this region into the adjacent region `target`. */
+  | { kind: 'merge'; target: RegionId };
 
 export interface StoreHeartbeat {
   id: StoreId;
@@ -141,6 +143,8 @@ export class PdService {
   private readonly commands = new Map<RegionId, RegionCommand>();
   private bootstrapped = false;
   private bootstrapping: Promise<void> | undefined;
+  /** When PD saw each region split (new, or its range changed). */
+  private readonly splitAt = new Map<RegionId, number>();
   private tso: TimestampOracle | undefined;
   private ids: IdAllocator | undefined;
   private readonly scheduling: PdScheduling;
@@ -263,7 +267,7 @@ export class PdService {
       lanes: s.lanes,
     }));
     const regions = [...this.regions.values()].map((r) => regionInfo(r, this.stats.get(r.id), this.unmeasured.has(r.id)));
-    return this.scheduling.round({ nowMs, stores, regions, ids: this.ids!, handMade: (id) => this.commands.has(id) });
+    return this.scheduling.round({ nowMs, stores, regions, ids: this.ids!, handMade: (id) => this.commands.has(id), splitAtMs: (id) => this.splitAt.get(id) });
   }
 
   /** GET /pd/api/v1/schedulers: enabled schedulers, the config in force, operators in flight. */
@@ -354,6 +358,8 @@ export class PdService {
     const id = hb.region.id;
     if (placed.verdict === 'changed') {
       const known = this.regions.get(id);
+      // A new region, or a range that shrank: a split (the merge checker leaves it alone a while).
+      if (!known || !sameRange(known, hb.region)) this.splitAt.set(id, this.o.clock());
       const before = this.stats.get(id);
       if (known && before && !sameRange(known, hb.region)) this.unmeasured.set(id, sizesOf(before));
       for (const d of placed.dropped) {
@@ -503,6 +509,15 @@ export class PdService {
     }
     this.commands.set(from, { kind: 'moveSlots', slots, to });
     this.scheduling.handOver(from, this.o.clock());
+  }
+
+  /** Range mode: queues a merge of region `source` into its neighbour `target`. */
+  async merge(source: RegionId, target: RegionId): Promise<void> {
+    await this.ready();
+    if (this.o.mode !== 'range') throw new PdRequestError('merges are for range mode');
+    if (!this.regions.has(source) || !this.regions.has(target)) throw new PdRequestError(`regions ${source} and ${target} must both exist`);
+    this.commands.set(source, { kind: 'merge', target });
+    this.scheduling.handOver(source, this.o.clock());
   }
 
   async transferLeader(regionId: RegionId, toStore: StoreId): Promise<void> {

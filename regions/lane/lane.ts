@@ -21,6 +21,7 @@ import { assertNever } from '../../src/util/assert.js';
 import { Prng } from '../../src/util/prng.js';
 import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
 import type { MovingSlots } from '../peer/slot_move.js';
+import type { MergeState } from '../peer/admin/index.js';
 import type { CallError, FromLane, LaneOptions, RegionReport, RegionStats, ToLane } from './protocol.js';
 
 /** How often an idle lane with held watch feeds asks the oracle for a timestamp (feed latency). */
@@ -34,6 +35,8 @@ interface StoredPeer {
   peerId: NodeId;
   /** Hash mode: slots frozen for a move in progress. */
   moving?: MovingSlots;
+  /** Range mode: frozen as a merge source. */
+  merging?: MergeState;
 }
 
 export class Lane {
@@ -78,7 +81,12 @@ export class Lane {
       now: () => this.clock(),
       kvFor: (region) => this.kvFor(region),
       saveRegion: (peer) => {
-        this.regionsTable.put(String(peer.region.id), { region: peer.region, peerId: peer.peerId, ...(peer.moving ? { moving: peer.moving } : {}) });
+        this.regionsTable.put(String(peer.region.id), {
+          region: peer.region,
+          peerId: peer.peerId,
+          ...(peer.moving ? { moving: peer.moving } : {}),
+          ...(peer.merging ? { merging: peer.merging } : {}),
+        });
         this.changed.add(peer.region.id);
         // Its range may have changed (a split, a snapshot): measure it again at the next report.
         this.measured.delete(peer.region.id);
@@ -86,12 +94,15 @@ export class Lane {
       },
       onSplit: (parent, created) => this.onSplit(parent, created),
       onRemoved: (peer) => this.onRemoved(peer),
+      onMerged: (target, source) => this.onMerged(target, source),
+      localMergeSource: (source, target) => this.peers.get(source)?.merging?.target.id === target,
+      lane: o.lane,
       rand: new Prng((o.storeId * 7919 + o.lane * 104729 + clockMs) >>> 0),
       electionTicks: Math.max(2, Math.round(o.electionMs / o.heartbeatMs)),
       hibernateTicks: o.hibernateTicks,
     };
     // Restart: every peer this lane hosted comes back from its stored region and Raft state.
-    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId, value.moving);
+    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId, value.moving, value.merging);
   }
 
   private readonly groupTablets = new Map<RegionId, MvccStore>();
@@ -115,7 +126,7 @@ export class Lane {
     return this.peers.size;
   }
 
-  private openPeer(region: Region, peerId: NodeId, moving?: MovingSlots): Peer {
+  private openPeer(region: Region, peerId: NodeId, moving?: MovingSlots, merging?: MergeState): Peer {
     const log = new RaftLogStore(this.engine, region.id);
     const peer = new Peer({
       region,
@@ -125,6 +136,7 @@ export class Lane {
       applied: log.applied(),
       lastRev: 0,
       ...(moving ? { moving } : {}),
+      ...(merging ? { merging } : {}),
     });
     this.peers.set(region.id, peer);
     this.changed.add(region.id);
@@ -195,6 +207,21 @@ export class Lane {
   }
 
   private removedAfterWrite: RegionId[] = [];
+
+  /**
+   * Inside the write: a merge's target took the source's range. The source's peer goes, with its
+   * Raft log and record, but not its keys: they are the target's now. A tombstone keeps late
+   * messages from bringing it back.
+   */
+  private onMerged(_target: Peer, source: Region): void {
+    const peer = this.peers.get(source.id);
+    if (!peer) return;
+    peer.removed = true;
+    new RaftLogStore(this.engine, source.id).destroy();
+    this.regionsTable.remove(String(source.id));
+    this.tombstones.put(String(source.id), { at: source.epoch.confVer });
+    this.removedAfterWrite.push(source.id);
+  }
 
   /** A peer PD no longer lists (removed while this store was away or partitioned). */
   private destroyStale(id: RegionId, confVer: number): void {
@@ -448,7 +475,14 @@ export class Lane {
     for (const id of this.changed) {
       const p = this.peers.get(id);
       if (!p || !p.initialized) continue;
-      changed.push({ region: p.region, leader: p.leaderPeer(), isLeader: p.isLeader, appliedRevision: p.lastApplied, ...(p.moving ? { moving: p.moving } : {}) });
+      changed.push({
+        region: p.region,
+        leader: p.leaderPeer(),
+        isLeader: p.isLeader,
+        appliedRevision: p.lastApplied,
+        ...(p.moving ? { moving: p.moving } : {}),
+        ...(p.merging ? { mergingInto: p.merging.target } : {}),
+      });
     }
     this.changed.clear();
     this.out.push({ t: 'regions', changed, removed });

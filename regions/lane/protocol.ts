@@ -41,6 +41,8 @@ export interface RegionReport {
   appliedRevision: number;
   /** Hash mode: slots frozen here for a move in progress. */
   moving?: MovingSlots;
+  /** Range mode: frozen as a merge source, waiting for this target. */
+  mergingInto?: Region;
 }
 
 export type FromLane =

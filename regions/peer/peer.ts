@@ -13,7 +13,7 @@
 //   write goes to the lane's tablet at the entry's revision.
 // On apply result: the proposer's call is answered after the write is durable.
 
-import type { PeerId, Region, RegionEpoch, RegionPeer, StoreId } from '../../src/cluster/region.js';
+import type { PeerId, Region, RegionEpoch, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
 import { keyInRange } from '../../src/cluster/region.js';
 import { slotOf } from '../../src/router/slots.js';
 import { EtcdError } from '../../src/mvcc/errors.js';
@@ -34,9 +34,9 @@ import type { RaftLogStore } from '../../src/storage/index.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { CallError, RegionOp } from '../lane/protocol.js';
-import type { RegionEvents } from '../../src/cluster/region_ops.js';
+import type { LocalRegionState, RegionEvents } from '../../src/cluster/region_ops.js';
 import { applySlotCommand, keyInSlots, slotsInBytesMax, type MovingSlots, type SlotCommand } from './slot_move.js';
-import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type AdminError, type AdminResult, type ChangePeer, type PeerChange } from './admin/index.js';
+import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type AdminError, type AdminResult, type ChangePeer, type MergeState, type PeerChange } from './admin/index.js';
 
 /** What a region snapshot carries: the region, and its keys as MVCC range image chunks. */
 interface SnapshotImage {
@@ -85,6 +85,12 @@ export interface PeerContext {
   onSplit(parent: Peer, created: Region[]): void;
   /** Inside the lane's write: this peer was removed from its region; the lane destroys it. */
   onRemoved(peer: Peer): void;
+  /** Inside the lane's write: `target` took `source`'s range; the source's peer here goes (its keys stay). */
+  onMerged(target: Peer, source: Region): void;
+  /** Whether this lane hosts the source's peer, frozen to merge into `target`. */
+  localMergeSource(source: RegionId, target: RegionId): boolean;
+  /** This lane's number. */
+  lane: number;
   rand: Rand;
   electionTicks: number;
   hibernateTicks: number;
@@ -153,6 +159,8 @@ export class Peer {
   private awaitingTs: PendingWrite[] = [];
   /** Hash mode: slots frozen here for a move to another group (see slot_move.ts). */
   moving: MovingSlots | undefined;
+  /** Range mode: this region is a merge source, frozen until the target takes it. */
+  merging: MergeState | undefined;
   /** Linearizable reads waiting for the next ReadIndex round, and rounds in flight. */
   private readQueue: QueuedRead[] = [];
   private readonly readRounds = new Map<string, QueuedRead[]>();
@@ -175,9 +183,10 @@ export class Peer {
   /** Set once this peer was removed from its region: the lane drops it after the write. */
   removed = false;
 
-  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean; moving?: MovingSlots }) {
+  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean; moving?: MovingSlots; merging?: MergeState }) {
     this.initialized = opts.initialized ?? true;
     this.moving = opts.moving;
+    this.merging = opts.merging;
     this.region = opts.region;
     this.peerId = opts.peerId;
     this.ctx = opts.ctx;
@@ -297,7 +306,12 @@ export class Peer {
       this.node.transferLeader(op.toPeer);
       return reply(true, {});
     }
+    if (op.op === 'localState') {
+      return reply(true, { region: this.region, ...(this.merging ? { mergingInto: this.merging.target } : {}), lane: this.ctx.lane, applied: this.node.raft.raftLog.applied } satisfies LocalRegionState);
+    }
     if (op.op === 'slotsOut' || op.op === 'slotsIn' || op.op === 'exportSlots') return this.slotOp(op, nextRid, reply);
+    if (op.op === 'prepareMerge' || op.op === 'commitMerge' || op.op === 'rollbackMerge') return this.mergeOp(op, nextRid, reply);
+    if (this.merging) return fail({ kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `merging into region ${this.merging.target.id}` } });
     if (epoch.version !== this.region.epoch.version) return fail(this.epochNotMatch());
     for (const { key, end } of keysOf(op)) {
       if (!insideRegion(this.region, key, end)) {
@@ -355,6 +369,33 @@ export class Peer {
     }
     if (!this.isLeader) return fail(this.notLeader());
     this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op }, reply });
+  }
+
+  // ---- merges (range mode; admin/merge.ts) ----
+
+  private mergeOp(op: Extract<RegionOp, { op: 'prepareMerge' | 'commitMerge' | 'rollbackMerge' }>, nextRid: () => string, reply: Reply): void {
+    if (!this.isLeader) return reply(false, this.notLeader());
+    let cmd: AdminCommand;
+    if (op.op === 'prepareMerge') cmd = { type: 'prepare-merge', epoch: this.region.epoch, target: op.target };
+    else if (op.op === 'rollbackMerge') cmd = { type: 'rollback-merge', epoch: this.region.epoch };
+    else {
+      // The source's peer on THIS store must already be frozen for this target: its keys are in
+      // this lane's tablet and it goes away when the commit applies here. The merger checked
+      // every store; this checks again where the commit is proposed.
+      if (!this.ctx.localMergeSource(op.source.id, this.region.id)) {
+        return reply(false, { kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `source region ${op.source.id} is not frozen on this store yet` } });
+      }
+      cmd = { type: 'commit-merge', epoch: this.region.epoch, source: { region: op.source, merging: { target: op.target } } };
+    }
+    const dry = execAdmin({ region: this.region, ...(this.merging ? { merging: this.merging } : {}) }, cmd);
+    if (!dry.ok) return reply(false, adminError(dry.error));
+    const rid = nextRid();
+    try {
+      this.node.propose(pack({ rid, admin: cmd } satisfies AdminEntry));
+    } catch (e) {
+      return reply(false, e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
+    }
+    this.waiting.set(rid, reply);
   }
 
   // ---- slot moves (hash mode) ----
@@ -635,7 +676,7 @@ export class Peer {
    * over the same tablet (their keys are already there).
    */
   private applyAdmin(cmd: AdminCommand, answer: (ok: boolean, value: unknown) => void): void {
-    const out = execAdmin({ region: this.region }, cmd);
+    const out = execAdmin({ region: this.region, ...(this.merging ? { merging: this.merging } : {}) }, cmd);
     if (!out.ok) return answer(false, adminError(out.error));
     const result = out.value;
     switch (result.type) {
@@ -645,12 +686,21 @@ export class Peer {
         this.ctx.saveRegion(this);
         this.ctx.onSplit(this, result.created);
         return answer(true, { regions: [...result.created, this.region] });
-      case 'change-peer':
       case 'prepare-merge':
-      case 'commit-merge':
       case 'rollback-merge':
-        // Proposed by nothing yet (learner moves and merges come with PD's operators).
-        return answer(false, { kind: 'etcd', code: 'NotSupported', message: `etcdserver: flotilla: ${result.type} is not supported yet` });
+        this.region = result.state.region;
+        this.merging = result.state.merging;
+        this.ctx.saveRegion(this);
+        return answer(true, { region: this.region });
+      case 'commit-merge':
+        // The source's keys are already in this lane's tablet: its peer here just goes away.
+        this.region = result.state.region;
+        this.ctx.saveRegion(this);
+        this.ctx.onMerged(this, result.source);
+        return answer(true, { region: this.region });
+      case 'change-peer':
+        // Membership changes come as conf-change entries (applyChangePeer), never as these.
+        return answer(false, { kind: 'etcd', code: 'InvalidArgument', message: 'flotilla: a membership change outside a conf-change entry' });
     }
   }
 

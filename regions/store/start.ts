@@ -23,6 +23,7 @@ import { Prng } from '../../src/util/prng.js';
 import { LaneHost } from '../lane/host.js';
 import type { RegionReport } from '../lane/protocol.js';
 import type { StoreConfig } from './flags.js';
+import { mergeRegions, resumeMerges } from './merger.js';
 import { moveSlots, resumeMoves } from './slot_mover.js';
 
 export interface RunningStore {
@@ -42,7 +43,8 @@ type RegionCommand =
   | { kind: 'split'; keys: Uint8Array[]; newRegionIds: RegionId[]; newPeerIds: number[][] }
   | { kind: 'transferLeader'; toPeer: number }
   | { kind: 'changePeer'; change: RegionPeerChange }
-  | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId };
+  | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId }
+  | { kind: 'merge'; target: RegionId };
 
 /** The internal route other stores' routers call with a region op (msgpack both ways). */
 const internalPath = '/flotilla/internal/region';
@@ -267,6 +269,10 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   // ---- heartbeats ----
   let stopped = false;
   const runCommand = (r: RegionReport, c: RegionCommand) => {
+    if (c.kind === 'merge') {
+      mergeRegions(merger, r.region.id, c.target).catch((err: Error) => log(`flotilla: store ${storeId}: merge of region ${r.region.id} into ${c.target} not done: ${err.message}`));
+      return;
+    }
     if (c.kind === 'moveSlots') {
       moveSlots(mover, r.region.id, c.slots, c.to).catch((err: Error) => log(`flotilla: store ${storeId}: slot move from group ${r.region.id} failed: ${err.message}`));
       return;
@@ -344,9 +350,11 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   // applies its own removal; it only sees no leader. Ask PD about regions leaderless for a while.
   const leaderlessSince = new Map<RegionId, number>();
   const mover = { lanes, callRegion: (id: RegionId, op: RegionOp) => router.callRegion(id, op), log };
+  const merger = { ...mover, callOnStore: (store: StoreId, region: Region, op: RegionOp) => router.callOnStore(store, region, op) };
   const gcTimer = setInterval(() => {
     if (stopped) return;
     resumeMoves(mover);
+    resumeMerges(merger);
     const now = Date.now();
     for (const [id, r] of lanes.regions) {
       if (r.leader) {

@@ -15,6 +15,7 @@ Commands:
   split KEY                     split the region holding KEY at KEY
   transfer-leader REGION STORE  move a region's leadership to its peer on STORE
   move-slots FROM TO A-B[,C-D]  hash mode: move slots A..B (with their keys) from group FROM to TO
+  merge SOURCE TARGET           range mode: merge region SOURCE into its neighbour TARGET
 Options:
   --pd URLS   PD members' client URLs, comma-separated (default http://127.0.0.1:2379)
   --json      print PD's JSON answer
@@ -149,6 +150,10 @@ export const ctl: Subcommand = {
         case 'transfer-leader':
           if (args.length !== 2 || !/^\d+$/.test(args[0]!) || !/^\d+$/.test(args[1]!)) throw new Error('transfer-leader needs REGION and STORE (numbers)');
           out = await ask(pd, 'POST', '/pd/api/v1/transfer-leader', { region: Number(args[0]), store: Number(args[1]) });
+          break;
+        case 'merge':
+          if (args.length !== 2 || !/^\d+$/.test(args[0]!) || !/^\d+$/.test(args[1]!)) throw new Error('merge needs SOURCE and TARGET (region IDs)');
+          out = await ask(pd, 'POST', '/pd/api/v1/merge', { source: Number(args[0]), target: Number(args[1]) });
           break;
         case 'move-slots': {
           const [from, to, spec] = args;

@@ -2,7 +2,7 @@
 // the store's lanes (regions/lane) and the store-to-store call path; plain data, so it crosses
 // threads and the wire as it is.
 
-import type { PeerId, RegionError, RegionId, RegionPeer, SlotRanges } from './region.js';
+import type { PeerId, Region, RegionError, RegionId, RegionPeer, SlotRanges } from './region.js';
 import type { DeleteRangeRequest, Event, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
 import type { NodeId } from '../raft/types.js';
 
@@ -31,6 +31,16 @@ export type RegionOp =
   | { op: 'slotsOut'; phase: 'prepare' | 'commit' | 'abort'; slots: SlotRanges; to: RegionId }
   | { op: 'exportSlots'; slots: SlotRanges }
   | { op: 'slotsIn'; slots: SlotRanges; chunks: Uint8Array[]; from: RegionId }
+  /**
+   * Range mode's merges (regions/store/merger.ts): freeze the source naming the target
+   * (prepareMerge, at the source's leader), then the target takes the source's range
+   * (commitMerge, at the target's leader), or the source thaws (rollbackMerge).
+   */
+  | { op: 'prepareMerge'; target: Region }
+  | { op: 'commitMerge'; source: Region; target: Region }
+  | { op: 'rollbackMerge' }
+  /** This store's peer of the region, leader or not: its region, merge state and lane. */
+  | { op: 'localState' }
   /** One membership change (PD's operator steps: add learner, promote, remove). */
   | { op: 'changePeer'; change: RegionPeerChange };
 
@@ -64,4 +74,13 @@ export class RegionCallError extends Error {
   get regionError(): RegionError | undefined {
     return this.error.kind === 'region' ? this.error.error : undefined;
   }
+}
+
+/** What 'localState' answers. */
+export interface LocalRegionState {
+  region: Region;
+  /** Set on a merge source between prepare and commit/rollback: the target it waits for. */
+  mergingInto?: Region;
+  lane: number;
+  applied: number;
 }

@@ -115,6 +115,11 @@ export class Router implements EtcdBackend {
     }, () => op);
   }
 
+  /** Runs an op at one store's peer of a region (leader or not), once, without retries. */
+  callOnStore(store: StoreId, region: Region, op: RegionOp): Promise<unknown> {
+    return this.o.sender.send(store, region, op);
+  }
+
   /** Stops the watch feeds (the store is stopping). */
   close(): void {
     (this.watchHub as ShardedWatch).stop();

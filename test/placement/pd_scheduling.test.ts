@@ -67,6 +67,8 @@ async function harness(): Promise<Harness> {
     }
   };
   await storeHb();
+  // These cases are about splits and leader moves: the small test regions are not to merge.
+  await pd.updateScheduleConfig({ enabled: ['replica-repair', 'split-checker', 'hot-region', 'balance-leader', 'balance-region'] });
   return {
     pd,
     now,
