@@ -230,3 +230,25 @@ test('a store restarted on its data dir brings its peers back with their data', 
   await c.until('the restarted store leads again', () => c.reports.get(region1.id)?.leader?.storeId === leaderStore);
   assert.deepEqual(keysOf(await c.onLeader(region1.id, () => get('a', 'z'))), ['a=a', 'b=b', 'c=c']);
 });
+
+test('a merge: the source freezes, the target takes its range on every store, keys stay readable', async (t) => {
+  const c = newCluster(t);
+  await startThree(c);
+  for (const k of ['a', 'x']) await c.onLeader(region1.id, () => put(k, k));
+  const newPeers = region1.peers.map((_, i) => 30 + i);
+  await c.onLeader(region1.id, () => ({ op: 'split', keys: [Buffer.from('m')], newRegionIds: [id<RegionId>(3)], newPeerIds: [newPeers] }));
+  await c.until('a leader of region 3', () => c.reports.get(id<RegionId>(3))?.leader !== undefined);
+  const source = c.reports.get(id<RegionId>(3))!.region; // ["", "m")
+  const target = c.reports.get(region1.id)!.region; // ["m", "")
+  // Writes to a frozen source are refused with RegionBusy, so the router waits for the merge.
+  await c.onLeader(source.id, () => ({ op: 'prepareMerge', target }));
+  await assert.rejects(c.onLeader(source.id, () => put('b', 'b')), (e: { error: { code: string } }) => e.error.code === 'RegionBusy');
+  await c.onLeader(region1.id, (r) => ({ op: 'commitMerge', source: c.reports.get(source.id)!.region, target: r }));
+  await c.until('the target covers the whole key space', () => c.reports.get(region1.id)!.region.start.length === 0);
+  const merged = c.reports.get(region1.id)!.region;
+  // Both halves were at version 2; prepare-merge took the source to 3; the target ends at 3 + 1.
+  assert.equal(merged.epoch.version, 4);
+  assert.deepEqual(keysOf(await c.onLeader(region1.id, () => get('\0', '\0'))), ['a=a', 'x=x']);
+  await c.onLeader(region1.id, () => put('b', 'b'));
+  assert.deepEqual(keysOf(await c.onLeader(region1.id, () => get('\0', '\0'))), ['a=a', 'b=b', 'x=x']);
+});
