@@ -69,7 +69,9 @@ async function commit(deps: MergerDeps, source: RegionId, tgt: Region): Promise<
   for (const p of frozen.peers) {
     for (;;) {
       const st = (await deps.callOnStore(p.storeId, frozen, { op: 'localState' }).catch(() => undefined)) as LocalRegionState | undefined;
-      if (st?.mergingInto?.id === tgt.id) break;
+      // Frozen by THIS prepare: the same target and the exact epoch the prepare gave the source
+      // (a lagging peer may still hold an earlier attempt that was rolled back).
+      if (st?.mergingInto?.id === tgt.id && st.region.epoch.version === frozen.epoch.version && st.region.epoch.confVer === frozen.epoch.confVer) break;
       if (Date.now() > deadline) throw new Error(`the peer of region ${source} on store ${p.storeId} did not freeze in time`);
       await new Promise((r) => setTimeout(r, 50));
     }
