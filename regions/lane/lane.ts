@@ -95,7 +95,10 @@ export class Lane {
       onSplit: (parent, created) => this.onSplit(parent, created),
       onRemoved: (peer) => this.onRemoved(peer),
       onMerged: (target, source) => this.onMerged(target, source),
-      localMergeSource: (source, target) => this.peers.get(source)?.merging?.target.id === target,
+      localMergeSource: (source, target) => {
+        const p = this.peers.get(source.id);
+        return p?.merging?.target.id === target && p.region.epoch.version === source.epoch.version && p.region.epoch.confVer === source.epoch.confVer;
+      },
       lane: o.lane,
       rand: new Prng((o.storeId * 7919 + o.lane * 104729 + clockMs) >>> 0),
       electionTicks: Math.max(2, Math.round(o.electionMs / o.heartbeatMs)),

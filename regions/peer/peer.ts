@@ -87,8 +87,8 @@ export interface PeerContext {
   onRemoved(peer: Peer): void;
   /** Inside the lane's write: `target` took `source`'s range; the source's peer here goes (its keys stay). */
   onMerged(target: Peer, source: Region): void;
-  /** Whether this lane hosts the source's peer, frozen to merge into `target`. */
-  localMergeSource(source: RegionId, target: RegionId): boolean;
+  /** Whether this lane hosts the source's peer, frozen to merge into `target` at the source's epoch. */
+  localMergeSource(source: Region, target: RegionId): boolean;
   /** This lane's number. */
   lane: number;
   rand: Rand;
@@ -382,7 +382,7 @@ export class Peer {
       // The source's peer on THIS store must already be frozen for this target: its keys are in
       // this lane's tablet and it goes away when the commit applies here. The merger checked
       // every store; this checks again where the commit is proposed.
-      if (!this.ctx.localMergeSource(op.source.id, this.region.id)) {
+      if (!this.ctx.localMergeSource(op.source, this.region.id)) {
         return reply(false, { kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `source region ${op.source.id} is not frozen on this store yet` } });
       }
       cmd = { type: 'commit-merge', epoch: this.region.epoch, source: { region: op.source, merging: { target: op.target } } };
