@@ -243,6 +243,15 @@ test('a merge: the source freezes, the target takes its range on every store, ke
   // Writes to a frozen source are refused with RegionBusy, so the router waits for the merge.
   await c.onLeader(source.id, () => ({ op: 'prepareMerge', target }));
   await assert.rejects(c.onLeader(source.id, () => put('b', 'b')), (e: { error: { code: string } }) => e.error.code === 'RegionBusy');
+  // As the merger does: every store's source peer froze before the commit is proposed.
+  for (const store of [1, 2, 3]) {
+    for (let i = 0; ; i++) {
+      const st = (await c.call(id<StoreId>(store), source, { op: 'localState' })) as { mergingInto?: Region };
+      if (st.mergingInto) break;
+      assert.ok(i < 200, `store ${store}: the source never froze`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   await c.onLeader(region1.id, (r) => ({ op: 'commitMerge', source: c.reports.get(source.id)!.region, target: r }));
   await c.until('the target covers the whole key space', () => c.reports.get(region1.id)!.region.start.length === 0);
   const merged = c.reports.get(region1.id)!.region;
