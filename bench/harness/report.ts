@@ -380,7 +380,7 @@ function prefixScanSection(g: GroupInfo, scans: CaseResult[]): string[] {
     'Each scan reads the whole prefix `bench/scan/` (10,000 keys, 64 B values, no limit, linearizable). ' +
       'In range mode the store that takes the scan cuts it at the region boundaries, sends every piece at once to its region\'s leader ' +
       '(in its own lanes, or forwarded to the leader\'s store: msgpack over HTTP), each leader confirms its leadership (ReadIndex) and reads its part, ' +
-      'and the store merges the parts in key order before encoding one reply. So the fan-out costs one request, one ReadIndex and one forward hop per region beyond the first, ' +
+      'and the store merges the parts in key order before encoding one reply. So the fan-out costs one request and one ReadIndex per region beyond the first, a forward hop for each region another store leads, ' +
       'plus a merge of every key, while the keys and bytes read stay the same. ' +
       'Range mode keeps neighbouring keys together, so a prefix spans only the regions its keys fill (the pre-split here spreads this prefix over several regions on purpose, to measure the fan-out). ' +
       'Hash mode (not in this harness yet) scatters the keys of any prefix over every slot, so every scan asks every slot group and merges their answers, however small the prefix.',
