@@ -26,7 +26,6 @@ import type { RegionEvents } from '../cluster/region_ops.js';
 import { EtcdError } from '../mvcc/errors.js';
 import type { KvStore } from '../mvcc/kv.js';
 import type { Event } from '../mvcc/types.js';
-import { assert } from '../util/assert.js';
 import { keyRange, latin1, rangeHolds } from '../watch/key_range.js';
 import { realScheduler, WatchHub } from '../watch/index.js';
 import type { WatchCreate, WatchHub as WatchHubContract, WatchResponseOut, WatchSession } from '../watch/types.js';
@@ -59,6 +58,9 @@ interface Feed {
   next: number;
   resolved: number;
   stopped: boolean;
+  /** The `until` of the main held call, and of an extra one sent to hurry the feed. */
+  heldUntil: number;
+  nudgeUntil: number | undefined;
 }
 
 export interface ShardedWatchOptions {
@@ -198,36 +200,67 @@ export class ShardedWatch implements WatchHubContract {
   }
 
   private addFeed(region: Region, next: number, resolved: number): void {
-    const f: Feed = { region, next, resolved, stopped: false };
+    const f: Feed = { region, next, resolved, stopped: false, heldUntil: 0, nudgeUntil: undefined };
     this.feeds.add(f);
     void this.runFeed(f);
   }
 
   private async runFeed(f: Feed): Promise<void> {
-    const { key, rangeEnd } = feedRange(f.region);
     while (!f.stopped && !this.stopped) {
-      let ans: RegionEvents;
-      try {
-        // Held until the region has events, or resolves past both what we already know of it
-        // and the newest event waiting for release (or the wait runs out).
-        const until = Math.max(this.waitingFor(), f.resolved + 1);
-        ans = await this.o.transport.poll(f.region, { key, rangeEnd, fromRev: f.next, limit: feedEventsMax, waitMs: feedWaitMs, until });
-      } catch (err) {
-        if (err instanceof FeedReshaped) return this.reshape(f);
-        // Retries are exhausted (no leader for a while): keep trying; the watchers just wait.
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
-      }
-      for (const e of ans.events) {
-        assert(e.kv.modRevision >= f.next, `feed of region ${f.region.id}: event ${e.kv.modRevision} below ${f.next}`);
-        this.pending.push(e);
-        f.next = e.kv.modRevision + 1;
-      }
-      if (ans.resolved > f.resolved) {
-        f.resolved = ans.resolved;
-        f.next = Math.max(f.next, ans.resolved + 1);
-      }
-      this.release();
+      // Held until the region has events, or resolves past both what we already know of it
+      // and the newest event waiting for release (or the wait runs out).
+      const until = Math.max(this.waitingFor(), f.resolved + 1);
+      f.heldUntil = until;
+      const outcome = await this.pollOnce(f, until);
+      if (outcome === 'reshaped') return this.reshape(f);
+      // Retries are exhausted (no leader for a while): keep trying; the watchers just wait.
+      if (outcome === 'failed') await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * One held call to the region; its answer is taken idempotently (an extra call may answer
+   * the same events): events below the feed's next revision were taken already, and each answer
+   * is complete from where it asked up to its resolved revision.
+   */
+  private async pollOnce(f: Feed, until: number): Promise<'ok' | 'failed' | 'reshaped'> {
+    const { key, rangeEnd } = feedRange(f.region);
+    let ans: RegionEvents;
+    try {
+      ans = await this.o.transport.poll(f.region, { key, rangeEnd, fromRev: f.next, limit: feedEventsMax, waitMs: feedWaitMs, until });
+    } catch (err) {
+      return err instanceof FeedReshaped ? 'reshaped' : 'failed';
+    }
+    if (f.stopped) return 'ok';
+    let newest = 0;
+    for (const e of ans.events) {
+      if (e.kv.modRevision < f.next) continue;
+      this.pending.push(e);
+      f.next = e.kv.modRevision + 1;
+      newest = e.kv.modRevision;
+    }
+    if (ans.resolved > f.resolved) {
+      f.resolved = ans.resolved;
+      f.next = Math.max(f.next, ans.resolved + 1);
+    }
+    if (newest > 0) this.hurry(newest);
+    this.release();
+    return 'ok';
+  }
+
+  /**
+   * An event at `rev` waits for every other feed to resolve past it. A feed whose held call asks
+   * for more (it was sent before this event existed) would answer only when its wait runs out:
+   * send it an extra call that asks for just `rev`.
+   */
+  private hurry(rev: number): void {
+    for (const f of this.feeds) {
+      if (f.stopped || f.resolved >= rev || f.heldUntil <= rev) continue;
+      if (f.nudgeUntil !== undefined && f.nudgeUntil <= rev) continue;
+      f.nudgeUntil = rev;
+      void this.pollOnce(f, rev).finally(() => {
+        if (f.nudgeUntil === rev) f.nudgeUntil = undefined;
+      });
     }
   }
 
