@@ -261,7 +261,9 @@ export class Router implements EtcdBackend {
     return mergeRange(req, pieces);
   }
 
-  put(req: PutRequest): Promise<PutResponse> {
+  async put(req: PutRequest): Promise<PutResponse> {
+    // Leases are not served yet: a key attached to one would never expire.
+    if (req.lease !== 0n) throw notSupported('leases');
     return this.onKey(req.key, () => ({ op: 'put', req }));
   }
 
@@ -275,6 +277,7 @@ export class Router implements EtcdBackend {
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
+    if (txnUsesLease(req)) throw notSupported('leases');
     const spans = keysOfTxn(req);
     if (spans.length === 0) {
       // A txn that touches no key still gets a header: any region can answer it.
@@ -367,6 +370,10 @@ function toEtcdError(err: unknown): Error {
     return new EtcdError('Unavailable', message);
   }
   return err as Error;
+}
+
+function txnUsesLease(t: TxnRequest): boolean {
+  return [...t.success, ...t.failure].some((op) => ('requestPut' in op && op.requestPut.lease !== 0n) || ('requestTxn' in op && txnUsesLease(op.requestTxn)));
 }
 
 /** A piece's region split or merged after the piece was made: split the piece again. */
