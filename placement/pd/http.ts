@@ -2,7 +2,8 @@
 //
 //   stores and routers (msgpack bodies, POST):   /pd/internal/<call>
 //   people and `flotilla ctl` (JSON):            GET  /pd/api/v1/regions, /pd/api/v1/stores
-//                                                POST /pd/api/v1/split           {"key": "..."} or {"keyBase64": "..."}
+//                                                POST /pd/api/v1/split           {"key": "..."}, {"keyBase64": "..."},
+//                                                                                {"keys": [...]} or {"keysBase64": [...]}
 //                                                POST /pd/api/v1/transfer-leader {"region": 7, "store": 2}
 //                                                GET  /pd/api/v1/schedulers      enabled, config, operators in flight
 //                                                POST /pd/api/v1/schedulers/config  settings to change, e.g.
@@ -19,7 +20,11 @@ import type { Region, RegionId, StoreId } from '../../src/cluster/region.js';
 import { showKey } from '../../src/cluster/region.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import { PlacementConfigError } from '../schedulers/index.js';
-import { PdNotLeader, PdRequestError, type PdService, type RegionStats } from './service.js';
+import { EtcdError } from '../../src/mvcc/errors.js';
+import { PdNotLeader, PdRequestError, type LeaseCall, type PdService, type RegionStats } from './service.js';
+
+/** Keys one split request may name (each becomes a region). */
+const splitKeysMax = 100_000;
 
 /** Largest request body PD takes (a region heartbeat is well under 64 KiB). */
 const requestBytesMax = 4 * 1024 * 1024;
@@ -32,7 +37,8 @@ export type InternalCall =
   | { call: 'regionHeartbeats'; store: StoreId; hbs: Array<Parameters<PdService['regionHeartbeat']>[0]> }
   | { call: 'regionByKey'; key: Uint8Array }
   | { call: 'regionById'; id: RegionId }
-  | { call: 'regions' };
+  | { call: 'regions' }
+  | ({ call: 'lease' } & LeaseCall);
 
 async function answer(pd: PdService, c: InternalCall): Promise<unknown> {
   switch (c.call) {
@@ -52,6 +58,14 @@ async function answer(pd: PdService, c: InternalCall): Promise<unknown> {
       return (await pd.regionById(c.id)) ?? null;
     case 'regions':
       return (await pd.listRegions()).map(({ region, stats }) => ({ region, leader: stats?.leader }));
+    case 'lease':
+      // etcd's lease errors (LeaseNotFound ...) are answers, not failures: they reach the client.
+      try {
+        return { ok: await pd.lease(c) };
+      } catch (err) {
+        if (err instanceof EtcdError) return { etcdError: { code: err.code, message: err.message } };
+        throw err;
+      }
   }
 }
 
@@ -133,13 +147,21 @@ async function serve(pd: PdService, url: string, req: IncomingMessage, res: Serv
     return sendJson(res, 200, { count: stores.length, stores });
   }
   if (path === '/pd/api/v1/split' && req.method === 'POST') {
-    const body = parseJson(await readBody(req)) as { key?: string; keyBase64?: string };
-    let key: Uint8Array;
-    if (typeof body.key === 'string') key = Buffer.from(body.key, 'utf8');
-    else if (typeof body.keyBase64 === 'string') key = Buffer.from(body.keyBase64, 'base64');
-    else throw new PdRequestError('split needs "key" or "keyBase64"');
-    if (key.length === 0) throw new PdRequestError('cannot split at the empty key');
-    return sendJson(res, 200, await pd.split(key));
+    const body = parseJson(await readBody(req)) as { key?: string; keyBase64?: string; keys?: unknown; keysBase64?: unknown };
+    const list = (v: unknown, enc: BufferEncoding) => {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new PdRequestError('"keys" / "keysBase64" is a list of strings');
+      return (v as string[]).map((x) => Buffer.from(x, enc));
+    };
+    let keys: Uint8Array[];
+    if (typeof body.key === 'string') keys = [Buffer.from(body.key, 'utf8')];
+    else if (typeof body.keyBase64 === 'string') keys = [Buffer.from(body.keyBase64, 'base64')];
+    else if (body.keys !== undefined) keys = list(body.keys, 'utf8');
+    else if (body.keysBase64 !== undefined) keys = list(body.keysBase64, 'base64');
+    else throw new PdRequestError('split needs "key", "keyBase64", "keys" or "keysBase64"');
+    if (keys.length === 0 || keys.some((k) => k.length === 0)) throw new PdRequestError('cannot split at the empty key');
+    if (keys.length > splitKeysMax) throw new PdRequestError(`at most ${splitKeysMax} keys per split request`);
+    if (keys.length === 1) return sendJson(res, 200, await pd.split(keys[0]!));
+    return sendJson(res, 200, { splits: await pd.splitMany(keys) });
   }
   if (path === '/pd/api/v1/merge' && req.method === 'POST') {
     const body = parseJson(await readBody(req)) as { source?: number; target?: number };

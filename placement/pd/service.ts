@@ -86,6 +86,13 @@ export interface RegionHeartbeat {
   readQps: number;
 }
 
+export type LeaseCall =
+  | { action: 'grant'; ttl: number; id: bigint }
+  | { action: 'revoke'; id: bigint }
+  | { action: 'keepAlive'; id: bigint }
+  | { action: 'timeToLive'; id: bigint }
+  | { action: 'leases' };
+
 export class PdNotLeader extends Error {
   readonly code = 'PdNotLeader';
   constructor(readonly leaderClientUrl: string | undefined) {
@@ -99,7 +106,9 @@ export class PdRequestError extends Error {
 }
 
 /** The part of the member's etcd core PD uses: linearizable reads and puts of its own keys. */
-export type PdCore = Pick<EtcdBackend, 'range' | 'put' | 'header'>;
+/** What PD uses of its etcd core: its keys, and (for the sharded modes' leases) its lessor. */
+export type PdCore = Pick<EtcdBackend, 'range' | 'put' | 'header'> &
+  Partial<Pick<EtcdBackend, 'leaseGrant' | 'leaseRevoke' | 'leaseKeepAlive' | 'leaseTimeToLive' | 'leaseLeases'>>;
 
 export interface PdServiceOptions {
   core: PdCore;
@@ -477,20 +486,69 @@ export class PdService {
 
   /** Splits the region holding `key` at `key`. */
   async split(key: Uint8Array): Promise<{ regionId: RegionId; newRegionId: RegionId }> {
-    const found = await this.regionByKey(key);
-    if (!found) throw new PdRequestError('no region holds that key');
-    const r = found.region;
-    if (compareKeys(key, r.start) === 0) throw new PdRequestError(`region ${r.id} already starts at that key`);
-    const first = await this.allocIds(1 + r.peers.length);
-    const newRegionId = first as RegionId;
-    this.scheduling.handOver(r.id, this.o.clock());
-    this.commands.set(r.id, {
-      kind: 'split',
-      keys: [key],
-      newRegionIds: [newRegionId],
-      newPeerIds: [r.peers.map((_, i) => first + 1 + i)],
-    });
-    return { regionId: r.id, newRegionId };
+    const [one] = await this.splitMany([key]);
+    return { regionId: one!.regionId, newRegionId: one!.newRegionIds[0]! };
+  }
+
+  /**
+   * Splits at every key: one batch split per region holding some of them (a region that already
+   * starts at a key is not split there). 10,000 keys in one region make 10,000 new regions in one
+   * Raft command.
+   */
+  async splitMany(keys: Uint8Array[]): Promise<Array<{ regionId: RegionId; newRegionIds: RegionId[] }>> {
+    await this.ready();
+    const byRegion = new Map<RegionId, { region: Region; keys: Uint8Array[] }>();
+    for (const key of keys) {
+      const found = await this.regionByKey(key);
+      if (!found) throw new PdRequestError('no region holds that key');
+      const r = found.region;
+      if (r.slots) throw new PdRequestError('hash-mode groups move slots, they do not split');
+      if (compareKeys(key, r.start) === 0) continue;
+      let g = byRegion.get(r.id);
+      if (!g) byRegion.set(r.id, (g = { region: r, keys: [] }));
+      g.keys.push(key);
+    }
+    if (byRegion.size === 0) throw new PdRequestError('every key already starts a region');
+    const out: Array<{ regionId: RegionId; newRegionIds: RegionId[] }> = [];
+    for (const { region: r, keys: ks } of byRegion.values()) {
+      ks.sort(compareKeys);
+      const unique = ks.filter((k, i) => i === 0 || compareKeys(ks[i - 1]!, k) !== 0);
+      const per = 1 + r.peers.length;
+      const first = await this.allocIds(unique.length * per);
+      const newRegionIds: RegionId[] = [];
+      const newPeerIds: number[][] = [];
+      for (let i = 0; i < unique.length; i++) {
+        newRegionIds.push((first + i * per) as RegionId);
+        newPeerIds.push(r.peers.map((_, j) => first + i * per + 1 + j));
+      }
+      this.scheduling.handOver(r.id, this.o.clock());
+      this.commands.set(r.id, { kind: 'split', keys: unique, newRegionIds, newPeerIds });
+      out.push({ regionId: r.id, newRegionIds });
+    }
+    return out;
+  }
+
+  // ---- leases (the sharded modes keep them in PD's core: its lessor grants, renews and expires them) ----
+
+  async lease(c: LeaseCall): Promise<unknown> {
+    await this.ready();
+    const core = this.o.core;
+    const need = <T>(f: T | undefined): T => {
+      if (f === undefined) throw new PdRequestError('this PD has no lessor');
+      return f;
+    };
+    switch (c.action) {
+      case 'grant':
+        return need(core.leaseGrant)(c.ttl, c.id);
+      case 'revoke':
+        return need(core.leaseRevoke)(c.id);
+      case 'keepAlive':
+        return need(core.leaseKeepAlive)(c.id);
+      case 'timeToLive':
+        return need(core.leaseTimeToLive)(c.id, false);
+      case 'leases':
+        return need(core.leaseLeases)();
+    }
   }
 
   /** Hash mode: queues a move of `slots` from group `from` to group `to`. */

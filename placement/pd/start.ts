@@ -32,6 +32,11 @@ export async function startPd(cfg: PdConfig, log: (line: string) => void): Promi
       range: (r) => member!.member.range(r),
       put: (r) => member!.member.put(r),
       header: (rev) => member!.member.header(rev),
+      leaseGrant: (ttl: number, id: bigint) => member!.member.leaseGrant(ttl, id),
+      leaseRevoke: (id: bigint) => member!.member.leaseRevoke(id),
+      leaseKeepAlive: (id: bigint) => member!.member.leaseKeepAlive(id),
+      leaseTimeToLive: (id: bigint, keys: boolean) => member!.member.leaseTimeToLive(id, keys),
+      leaseLeases: () => member!.member.leaseLeases(),
     } as PdServiceCore,
     leadership: () => {
       const m = member?.member;

@@ -144,6 +144,24 @@ export class LaneHost {
     if (lane !== undefined) this.enqueue(lane, { t: 'unreachable', region, peer });
   }
 
+  private readonly summaries = new Map<number, (byRegion: Array<[RegionId, bigint[]]>) => void>();
+  private summarySeq = 0;
+
+  /** For each region led here whose keys carry leases: those leases. */
+  async leasesInUse(): Promise<Map<RegionId, bigint[]>> {
+    const parts = await Promise.all(
+      this.workers.map(
+        (_, lane) =>
+          new Promise<Array<[RegionId, bigint[]]>>((resolve) => {
+            const id = ++this.summarySeq;
+            this.summaries.set(id, resolve);
+            this.enqueue(lane, { t: 'leaseSummary', id });
+          }),
+      ),
+    );
+    return new Map(parts.flat());
+  }
+
   /** Drops this store's stale peer of a region (see the 'destroy' message). */
   destroy(region: RegionId, confVer: number): void {
     const lane = this.laneOf.get(region);
@@ -224,6 +242,10 @@ export class LaneHost {
           for (const st of m.stats) this.stats.set(st.region, st);
           if (m.stats.length > 0) this.o.onStats?.(m.stats);
           this.laneDb[lane] = { bytes: m.dbBytes, inUse: m.dbBytesInUse };
+          break;
+        case 'leaseSummary':
+          this.summaries.get(m.id)?.(m.byRegion);
+          this.summaries.delete(m.id);
           break;
         case 'log':
           this.o.log?.(m.line);

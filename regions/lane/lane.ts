@@ -20,6 +20,7 @@ import { openEngine, RaftLogStore, type Engine, type Table } from '../../src/sto
 import { assertNever } from '../../src/util/assert.js';
 import { Prng } from '../../src/util/prng.js';
 import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
+import { LeaseIndex } from './lease_index.js';
 import type { MovingSlots } from '../peer/slot_move.js';
 import type { MergeState } from '../peer/admin/index.js';
 import type { CallError, FromLane, LaneOptions, RegionReport, RegionStats, ToLane } from './protocol.js';
@@ -70,7 +71,8 @@ export class Lane {
     this.storeId = o.storeId;
     // Named tables: the range tablet, the Raft log, the region list, and each hash group's tablet.
     this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs, tablesMax: laneTablesMax });
-    this.kv = new MvccStore(this.engine, { name: 'tablet' });
+    this.kv = new MvccStore(this.engine, { name: 'tablet', leases: this.leaseIndex });
+    for (const { key, lease } of this.kv.leasedKeys()) this.leaseIndex.attach(lease, key);
     this.regionsTable = this.engine.table<StoredPeer>('regions', { keys: 'string' });
     this.tombstones = this.engine.table<{ at: number }>('tombstones', { keys: 'string' });
     // Tables open outside writes: the Raft log tables, before a split creates peers inside one.
@@ -80,6 +82,7 @@ export class Lane {
       lastTimestamp: () => this.lastTso,
       now: () => this.clock(),
       kvFor: (region) => this.kvFor(region),
+      leases: this.leaseIndex,
       saveRegion: (peer) => {
         this.regionsTable.put(String(peer.region.id), {
           region: peer.region,
@@ -109,6 +112,8 @@ export class Lane {
   }
 
   private readonly groupTablets = new Map<RegionId, MvccStore>();
+  /** Which keys carry which lease, over every tablet of the lane. */
+  private readonly leaseIndex = new LeaseIndex();
 
   /**
    * Range-mode regions share the lane's tablet (a split moves no data). A hash-mode group has a
@@ -119,7 +124,8 @@ export class Lane {
     if (!region.slots) return this.kv;
     let t = this.groupTablets.get(region.id);
     if (!t) {
-      t = new MvccStore(this.engine, { name: `group${region.id}` });
+      t = new MvccStore(this.engine, { name: `group${region.id}`, leases: this.leaseIndex });
+      for (const { key, lease } of t.leasedKeys()) this.leaseIndex.attach(lease, key);
       this.groupTablets.set(region.id, t);
     }
     return t;
@@ -287,6 +293,16 @@ export class Lane {
         case 'destroy':
           this.destroyStale(m.region, m.confVer);
           break;
+        case 'leaseSummary': {
+          const byRegion: Array<[RegionId, bigint[]]> = [];
+          for (const p of this.peers.values()) {
+            if (!p.isLeader || !p.initialized) continue;
+            const ids = p.leasesInUse();
+            if (ids.length > 0) byRegion.push([p.region.id, ids]);
+          }
+          this.out.push({ t: 'leaseSummary', id: m.id, byRegion });
+          break;
+        }
         case 'stop':
           this.stop();
           return;

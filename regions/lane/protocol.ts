@@ -30,6 +30,8 @@ export type ToLane =
    * lists it at a newer confVer): drop it, as if it had applied its own removal.
    */
   | { t: 'destroy'; region: RegionId; confVer: number }
+  /** Which leases the keys of each region this lane leads carry (for the store's lease reaper). */
+  | { t: 'leaseSummary'; id: number }
   | { t: 'stop' };
 
 /** What the main thread (and PD, through it) learns of a region hosted here. */
@@ -55,6 +57,7 @@ export type FromLane =
   | { t: 'regions'; changed: RegionReport[]; removed: RegionId[] }
   /** Statistics of the regions this lane leads (every statsIntervalMs), for PD's heartbeats. */
   | { t: 'stats'; stats: RegionStats[]; dbBytes: number; dbBytesInUse: number }
+  | { t: 'leaseSummary'; id: number; byRegion: Array<[RegionId, bigint[]]> }
   | { t: 'log'; line: string }
   | { t: 'stopped' };
 

@@ -16,6 +16,7 @@
 import type { PeerId, Region, RegionEpoch, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
 import { keyInRange } from '../../src/cluster/region.js';
 import { slotOf } from '../../src/router/slots.js';
+import type { LeaseIndex } from '../lane/lease_index.js';
 import { EtcdError } from '../../src/mvcc/errors.js';
 import type { MvccStore } from '../../src/mvcc/index.js';
 import type { RangeRequest, TxnRequest } from '../../src/mvcc/types.js';
@@ -77,6 +78,8 @@ export interface PeerContext {
   lastTimestamp(): number;
   /** Now, in ms (for held feed calls). */
   now(): number;
+  /** Which keys of the lane's tablets carry which lease. */
+  leases: LeaseIndex;
   /** The tablet a region's keys live in: shared by a lane's range-mode regions, one per hash group. */
   kvFor(region: Region): MvccStore;
   /** Inside the lane's write: the region's new shape is durable with the applied index. */
@@ -310,6 +313,23 @@ export class Peer {
       return reply(true, { region: this.region, ...(this.merging ? { mergingInto: this.merging.target } : {}), lane: this.ctx.lane, applied: this.node.raft.raftLog.applied } satisfies LocalRegionState);
     }
     if (op.op === 'slotsOut' || op.op === 'slotsIn' || op.op === 'exportSlots') return this.slotOp(op, nextRid, reply);
+    if (op.op === 'leases' || op.op === 'leaseKeys') {
+      if (!this.isLeader) return fail(this.notLeader());
+      const holds = (k: Uint8Array) => insideRegion(this.region, k, new Uint8Array(0));
+      if (op.op === 'leases') return reply(true, { ids: this.ctx.leases.leasesWhere(holds) });
+      return reply(true, { keys: this.ctx.leases.keysWhere(op.id, holds) });
+    }
+    if (op.op === 'revokeLease') {
+      if (!this.isLeader) return fail(this.notLeader());
+      if (this.merging) return fail({ kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `merging into region ${this.merging.target.id}` } });
+      const moving = this.moving;
+      const keys = this.ctx.leases.keysWhere(op.id, (k) => insideRegion(this.region, k, new Uint8Array(0)) && !(moving && keyInSlots(moving.slots, k)));
+      if (keys.length === 0) return reply(true, { deleted: 0 });
+      // One revision for this region's keys of the lease, as etcd deletes them in one txn.
+      const req: TxnRequest = { compare: [], success: keys.map((key) => ({ requestDeleteRange: { key, rangeEnd: new Uint8Array(0), prevKv: false } })), failure: [] };
+      this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op: { op: 'txn', req } }, reply });
+      return;
+    }
     if (op.op === 'prepareMerge' || op.op === 'commitMerge' || op.op === 'rollbackMerge') return this.mergeOp(op, nextRid, reply);
     if (this.merging) return fail({ kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `merging into region ${this.merging.target.id}` } });
     if (epoch.version !== this.region.epoch.version) return fail(this.epochNotMatch());
@@ -446,6 +466,11 @@ export class Peer {
     this.moving = out.moving;
     this.ctx.saveRegion(this);
     answer(true, { region: this.region });
+  }
+
+  /** Leases carried by keys of this region. */
+  leasesInUse(): bigint[] {
+    return this.ctx.leases.leasesWhere((k) => insideRegion(this.region, k, new Uint8Array(0)));
   }
 
   // ---- watch feeds ----

@@ -23,6 +23,8 @@ import { Prng } from '../../src/util/prng.js';
 import { LaneHost } from '../lane/host.js';
 import type { RegionReport } from '../lane/protocol.js';
 import type { StoreConfig } from './flags.js';
+import { EtcdError, type EtcdErrorCode } from '../../src/mvcc/errors.js';
+import { leaseReapIntervalMs, reapLeases } from './lease_reaper.js';
 import { mergeRegions, resumeMerges } from './merger.js';
 import { moveSlots, resumeMoves } from './slot_mover.js';
 
@@ -230,6 +232,11 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       allRegions: () => pd.call<Array<{ region: Region; leader: RegionPeer | undefined }>>({ call: 'regions' }),
       timestamp: () => pd.timestamps(1),
       regionById: async (id) => (await pd.call<{ region: Region; leader: RegionPeer | undefined } | null>({ call: 'regionById', id })) ?? undefined,
+      lease: async (c) => {
+        const r = await pd.call<{ ok?: unknown; etcdError?: { code: string; message: string } }>({ call: 'lease', ...c });
+        if (r.etcdError) throw new EtcdError(r.etcdError.code as EtcdErrorCode, r.etcdError.message);
+        return r.ok;
+      },
     },
     sender,
     rand: new Prng(Number(process.hrtime.bigint() % 0xffffffffn)),
@@ -351,6 +358,14 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   const leaderlessSince = new Map<RegionId, number>();
   const mover = { lanes, callRegion: (id: RegionId, op: RegionOp) => router.callRegion(id, op), log };
   const merger = { ...mover, callOnStore: (store: StoreId, region: Region, op: RegionOp) => router.callOnStore(store, region, op) };
+  let reaping = false;
+  const reapTimer = setInterval(() => {
+    if (stopped || reaping) return;
+    reaping = true;
+    reapLeases({ lanes, liveLeases: () => router.leaseLeases(), log })
+      .catch(() => {})
+      .finally(() => (reaping = false));
+  }, leaseReapIntervalMs);
   const gcTimer = setInterval(() => {
     if (stopped) return;
     resumeMoves(mover);
@@ -388,6 +403,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       clearInterval(storeTimer);
       clearInterval(regionTimer);
       clearInterval(gcTimer);
+      clearInterval(reapTimer);
       router.close();
       await api.close();
       await lanes.stop();

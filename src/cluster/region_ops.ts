@@ -39,6 +39,11 @@ export type RegionOp =
   | { op: 'prepareMerge'; target: Region }
   | { op: 'commitMerge'; source: Region; target: Region }
   | { op: 'rollbackMerge' }
+  /** Leases carried by keys of the region (for the lease reaper), and the keys of one lease. */
+  | { op: 'leases' }
+  | { op: 'leaseKeys'; id: bigint }
+  /** Deletes the region's keys that carry the lease (it is gone from PD), in one revision. */
+  | { op: 'revokeLease'; id: bigint }
   /** This store's peer of the region, leader or not: its region, merge state and lane. */
   | { op: 'localState' }
   /** One membership change (PD's operator steps: add learner, promote, remove). */

@@ -11,7 +11,7 @@
 // with a clear NotSupported error instead of a weaker answer (see notSupported below).
 
 import type { EtcdBackend, LeaseGrantResult, LeaseTimeToLiveResult, Member, ResponseHeader, StatusInfo, AlarmMember, AlarmType } from '../api/backend.js';
-import type { Region, RegionId, RegionPeer, StoreId } from '../cluster/region.js';
+import { compareKeys, type Region, type RegionId, type RegionPeer, type StoreId } from '../cluster/region.js';
 import { RegionCallError, type RegionEvents, type RegionOp } from '../cluster/region_ops.js';
 import { EtcdError, type EtcdErrorCode } from '../mvcc/errors.js';
 import type {
@@ -46,7 +46,17 @@ export interface RegionDirectory {
   /** A fresh timestamp from the oracle (watch feeds start there). */
   timestamp(): Promise<number>;
   regionById(id: RegionId): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined>;
+  /** PD's lessor (its core's): rejects with EtcdError for etcd's lease errors. */
+  lease(call: LeaseCall): Promise<unknown>;
 }
+
+/** The lease calls PD's lessor takes (placement/pd/service.ts LeaseCall). */
+export type LeaseCall =
+  | { action: 'grant'; ttl: number; id: bigint }
+  | { action: 'revoke'; id: bigint }
+  | { action: 'keepAlive'; id: bigint }
+  | { action: 'timeToLive'; id: bigint }
+  | { action: 'leases' };
 
 export interface RouterOptions {
   /** RegionCache in range mode, SlotTable in hash mode. */
@@ -68,6 +78,8 @@ export interface RouterOptions {
 /** How long a request waits for PD to know the region of its key, and how often it asks. */
 const directoryWaitMsMax = 3_000;
 const directoryRetryMs = 50;
+/** How long a lease checked alive is trusted by puts naming it (the reaper removes late keys). */
+const leaseCheckMs = 1_000;
 /** How many times one request follows regions that split or merged under it. */
 const reshapesMax = 8;
 
@@ -262,8 +274,7 @@ export class Router implements EtcdBackend {
   }
 
   async put(req: PutRequest): Promise<PutResponse> {
-    // Leases are not served yet: a key attached to one would never expire.
-    if (req.lease !== 0n) throw notSupported('leases');
+    if (req.lease !== 0n) await this.checkLease(req.lease);
     return this.onKey(req.key, () => ({ op: 'put', req }));
   }
 
@@ -277,7 +288,7 @@ export class Router implements EtcdBackend {
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
-    if (txnUsesLease(req)) throw notSupported('leases');
+    for (const id of leasesOfTxn(req)) await this.checkLease(id);
     const spans = keysOfTxn(req);
     if (spans.length === 0) {
       // A txn that touches no key still gets a header: any region can answer it.
@@ -298,25 +309,57 @@ export class Router implements EtcdBackend {
   }
 
   // ---- leases ----
+  // PD's core keeps the leases (grants, renews, expires them as etcd does); regions only record
+  // which lease a key was put with. When a lease is revoked or expires, each region deletes its
+  // own keys of it: revoke does that at once, expiry within leaseReapIntervalMs (a store's
+  // reaper, regions/store/lease_reaper.ts). NB: not one revision across regions, as etcd's is.
 
-  async leaseGrant(_ttl: number, _id: bigint): Promise<LeaseGrantResult> {
-    throw notSupported('leases');
+  /** Leases known to exist, with when that was checked (a put naming a lease checks it first). */
+  private readonly liveLeases = new Map<bigint, number>();
+
+  private async checkLease(id: bigint): Promise<void> {
+    const now = Date.now();
+    const seen = this.liveLeases.get(id);
+    if (seen !== undefined && now - seen < leaseCheckMs) return;
+    const ttl = (await this.o.directory.lease({ action: 'timeToLive', id })) as LeaseTimeToLiveResult;
+    if (ttl.ttl < 0) {
+      this.liveLeases.delete(id);
+      throw new EtcdError('LeaseNotFound');
+    }
+    this.liveLeases.set(id, now);
   }
 
-  async leaseRevoke(_id: bigint): Promise<{ revision: number }> {
-    throw notSupported('leases');
+  leaseGrant(ttl: number, id: bigint): Promise<LeaseGrantResult> {
+    return this.o.directory.lease({ action: 'grant', ttl, id }) as Promise<LeaseGrantResult>;
   }
 
-  async leaseKeepAlive(_id: bigint): Promise<LeaseGrantResult> {
-    throw notSupported('leases');
+  async leaseRevoke(id: bigint): Promise<{ revision: number }> {
+    const r = (await this.o.directory.lease({ action: 'revoke', id })) as { revision: number };
+    this.liveLeases.delete(id);
+    // The keys of the lease go now, region by region.
+    const revs = await this.onEveryRegion<{ revision?: number }>({ op: 'revokeLease', id });
+    return { revision: Math.max(r.revision, ...revs.map((x) => x.revision ?? 0)) };
   }
 
-  async leaseTimeToLive(_id: bigint, _keys: boolean): Promise<LeaseTimeToLiveResult> {
-    throw notSupported('leases');
+  leaseKeepAlive(id: bigint): Promise<LeaseGrantResult> {
+    return this.o.directory.lease({ action: 'keepAlive', id }) as Promise<LeaseGrantResult>;
   }
 
-  async leaseLeases(): Promise<bigint[]> {
-    throw notSupported('leases');
+  async leaseTimeToLive(id: bigint, keys: boolean): Promise<LeaseTimeToLiveResult> {
+    const r = (await this.o.directory.lease({ action: 'timeToLive', id })) as LeaseTimeToLiveResult;
+    if (!keys || r.ttl < 0) return { ...r, keys: [] };
+    const parts = await this.onEveryRegion<{ keys: Uint8Array[] }>({ op: 'leaseKeys', id });
+    return { ...r, keys: parts.flatMap((p) => p.keys).sort(compareKeys) };
+  }
+
+  leaseLeases(): Promise<bigint[]> {
+    return this.o.directory.lease({ action: 'leases' }) as Promise<bigint[]>;
+  }
+
+  /** Runs an op on every region's leader (the whole key space), with the retries. */
+  private async onEveryRegion<T>(op: RegionOp): Promise<T[]> {
+    const regions = await this.regionsOf({ start: new Uint8Array(0), end: new Uint8Array(0) });
+    return Promise.all(regions.map((r) => this.callRegion(r.id, op) as Promise<T>));
   }
 
   // ---- cluster and maintenance ----
@@ -372,8 +415,12 @@ function toEtcdError(err: unknown): Error {
   return err as Error;
 }
 
-function txnUsesLease(t: TxnRequest): boolean {
-  return [...t.success, ...t.failure].some((op) => ('requestPut' in op && op.requestPut.lease !== 0n) || ('requestTxn' in op && txnUsesLease(op.requestTxn)));
+function leasesOfTxn(t: TxnRequest, out = new Set<bigint>()): Set<bigint> {
+  for (const op of [...t.success, ...t.failure]) {
+    if ('requestPut' in op && op.requestPut.lease !== 0n) out.add(op.requestPut.lease);
+    if ('requestTxn' in op) leasesOfTxn(op.requestTxn, out);
+  }
+  return out;
 }
 
 /** A piece's region split or merged after the piece was made: split the piece again. */
