@@ -38,6 +38,7 @@ interface StoredPeer {
   moving?: MovingSlots;
   /** Range mode: frozen as a merge source. */
   merging?: MergeState;
+  compactRev?: number;
 }
 
 export class Lane {
@@ -89,6 +90,7 @@ export class Lane {
           peerId: peer.peerId,
           ...(peer.moving ? { moving: peer.moving } : {}),
           ...(peer.merging ? { merging: peer.merging } : {}),
+          ...(peer.compactRev > 0 ? { compactRev: peer.compactRev } : {}),
         });
         this.changed.add(peer.region.id);
         // Its range may have changed (a split, a snapshot): measure it again at the next report.
@@ -108,7 +110,7 @@ export class Lane {
       hibernateTicks: o.hibernateTicks,
     };
     // Restart: every peer this lane hosted comes back from its stored region and Raft state.
-    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId, value.moving, value.merging);
+    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId, value.moving, value.merging, value.compactRev);
   }
 
   private readonly groupTablets = new Map<RegionId, MvccStore>();
@@ -135,7 +137,7 @@ export class Lane {
     return this.peers.size;
   }
 
-  private openPeer(region: Region, peerId: NodeId, moving?: MovingSlots, merging?: MergeState): Peer {
+  private openPeer(region: Region, peerId: NodeId, moving?: MovingSlots, merging?: MergeState, compactRev?: number): Peer {
     const log = new RaftLogStore(this.engine, region.id);
     const peer = new Peer({
       region,
@@ -146,6 +148,7 @@ export class Lane {
       lastRev: 0,
       ...(moving ? { moving } : {}),
       ...(merging ? { merging } : {}),
+      ...(compactRev ? { compactRev } : {}),
     });
     this.peers.set(region.id, peer);
     this.changed.add(region.id);
@@ -252,7 +255,9 @@ export class Lane {
     for (const r of created) {
       const mine = r.peers.find((p) => p.storeId === this.storeId);
       if (!mine || this.peers.has(r.id)) continue;
-      this.initPeer(r, mine.id);
+      const child = this.initPeer(r, mine.id);
+      // The new region's history is the parent's: so is its compaction point.
+      child.compactRev = parent.compactRev;
       if (parent.isLeader) this.campaignAfterWrite.push(r.id);
     }
   }

@@ -43,6 +43,8 @@ import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type Adm
 interface SnapshotImage {
   region: Region;
   chunks: Uint8Array[];
+  /** The region's compaction revision (reads below it answer Compacted). */
+  compactRev?: number;
 }
 
 /** An admin command as it sits in a Raft entry (metadata only: no data moves). */
@@ -162,6 +164,8 @@ export class Peer {
   private awaitingTs: PendingWrite[] = [];
   /** Hash mode: slots frozen here for a move to another group (see slot_move.ts). */
   moving: MovingSlots | undefined;
+  /** History below this revision is gone from this region (0: never compacted). */
+  compactRev: number;
   /** Range mode: this region is a merge source, frozen until the target takes it. */
   merging: MergeState | undefined;
   /** Linearizable reads waiting for the next ReadIndex round, and rounds in flight. */
@@ -186,9 +190,10 @@ export class Peer {
   /** Set once this peer was removed from its region: the lane drops it after the write. */
   removed = false;
 
-  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean; moving?: MovingSlots; merging?: MergeState }) {
+  constructor(opts: { region: Region; peerId: NodeId; log: RaftLogStore; ctx: PeerContext; applied: Index; lastRev: number; initialized?: boolean; moving?: MovingSlots; merging?: MergeState; compactRev?: number }) {
     this.initialized = opts.initialized ?? true;
     this.moving = opts.moving;
+    this.compactRev = opts.compactRev ?? 0;
     this.merging = opts.merging;
     this.region = opts.region;
     this.peerId = opts.peerId;
@@ -344,6 +349,8 @@ export class Peer {
     }
     if (op.op === 'range') {
       const req: RangeRequest = op.req;
+      // The tablet's own compaction point is shared by its regions: each region keeps its own.
+      if (req.revision > 0 && req.revision < this.compactRev) return fail({ kind: 'etcd', code: 'Compacted', message: 'etcdserver: mvcc: required revision has been compacted' });
       const run = () => {
         this.readsSinceReport++;
         try {
@@ -511,6 +518,7 @@ export class Peer {
       const resolved = this.resolvedRevision();
       let events;
       try {
+        if (f.op.fromRev <= this.compactRev) throw new EtcdError('Compacted');
         events = this.kv.eventsSince(f.op.key, f.op.rangeEnd, f.op.fromRev, f.op.limit);
       } catch (e) {
         f.reply(false, etcdError(e));
@@ -681,8 +689,16 @@ export class Peer {
           value = kv.txn(w.op.req, w.rev);
           break;
         case 'compact':
-          kv.compactRange(w.op.revision, this.region.start, this.region.end);
-          value = { revision: w.rev };
+          // Already compacted this far: nothing to do (the router asks every region; some may
+          // have done it in an earlier try).
+          const did = w.op.revision > this.compactRev;
+          if (did) {
+            if (this.region.slots) kv.compactRange(w.op.revision, new Uint8Array(0), new Uint8Array(0));
+            else kv.compactRange(w.op.revision, this.region.start, this.region.end);
+            this.compactRev = w.op.revision;
+            this.ctx.saveRegion(this);
+          }
+          value = { revision: w.rev, compacted: did };
           break;
       }
       this.lastApplied = w.rev;
@@ -763,7 +779,7 @@ export class Peer {
   private snapshotForFollower(): Snapshot {
     const index = this.log.applied();
     const chunks = [...this.kv.exportRange(this.region.start, this.region.end)];
-    const data = pack({ region: this.region, chunks } satisfies SnapshotImage);
+    const data = pack({ region: this.region, chunks, compactRev: this.compactRev } satisfies SnapshotImage);
     return { metadata: { index, term: this.log.term(index), confState: this.log.confState() }, data };
   }
 
@@ -772,6 +788,7 @@ export class Peer {
     const image = this.decodedSnapshot?.snap === snap ? this.decodedSnapshot.image : unpack<SnapshotImage>(snap.data);
     this.decodedSnapshot = undefined;
     this.region = image.region;
+    this.compactRev = image.compactRev ?? 0;
     this.kv.importRange(image.region.start, image.region.end, image.chunks);
     this.log.applySnapshot({ metadata: snap.metadata, data: new Uint8Array(0) });
     this.log.setApplied(snap.metadata.index);

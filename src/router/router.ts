@@ -304,8 +304,17 @@ export class Router implements EtcdBackend {
     });
   }
 
-  async compact(_req: CompactionRequest): Promise<{ revision: number }> {
-    throw notSupported('compaction');
+  /**
+   * Every region compacts its own history below the revision (one after the other does not
+   * matter: a read below a region's compaction answers Compacted there). A revision above the
+   * oracle's newest is etcd's FutureRev; one at or below every region's compaction, Compacted.
+   */
+  async compact(req: CompactionRequest): Promise<{ revision: number }> {
+    const now = await this.o.directory.timestamp();
+    if (req.revision > now) throw new EtcdError('FutureRev');
+    const parts = await this.onEveryRegion<{ revision: number; compacted: boolean }>({ op: 'compact', revision: req.revision });
+    if (!parts.some((p) => p.compacted)) throw new EtcdError('Compacted');
+    return { revision: Math.max(...parts.map((p) => p.revision)) };
   }
 
   // ---- leases ----
