@@ -12,6 +12,7 @@ export type SubcommandTable = Record<string, () => Promise<Subcommand>>;
 const builtins: SubcommandTable = {
   'check-history': async () => (await import('./check-history.js')).checkHistory,
   ctl: async () => (await import('./ctl.js')).ctl,
+  load: async () => (await import('./load.js')).load,
 };
 
 function usage(table: SubcommandTable): string {
