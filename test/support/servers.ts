@@ -126,21 +126,33 @@ export function trackChild(child: ChildProcess): void {
   child.once('exit', () => live.delete(child));
 }
 
-/** Ports that were free a moment ago: all listened on at once so that none repeats. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => {
-    const a = s.address();
-    if (a === null || typeof a === 'string') throw new Error('listening on 127.0.0.1:0 gave no port');
-    return a.port;
+/**
+ * Ports below the kernel's ephemeral range (32768-60999 here), free a moment ago. Outgoing
+ * connections take their local ports from the ephemeral range, so a port picked there and
+ * released while a member restarts could be taken by any client socket of the machine; below it,
+ * only another explicit listen can take it. Each process starts at a random point and never
+ * hands out a port twice, so test files running side by side rarely pick the same ones.
+ */
+const portRangeStart = 10_000;
+const portRangeEnd = 32_000;
+let portCursor = portRangeStart + Math.floor(Math.random() * (portRangeEnd - portRangeStart));
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+}
+
+export async function freePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries > 10_000) throw new Error(`no ${n} free ports found in [${portRangeStart}, ${portRangeEnd})`);
+    const port = portCursor;
+    portCursor = portCursor + 1 >= portRangeEnd ? portRangeStart : portCursor + 1;
+    if (await tryListen(port)) ports.push(port);
+  }
   return ports;
 }
 
