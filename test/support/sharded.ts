@@ -247,6 +247,20 @@ export interface RangeCluster {
 
 const startAttemptsMax = 3;
 
+// Temp dirs of clusters not stopped yet, removed when the test process exits however it exits
+// (servers.ts turns SIGINT and SIGTERM into an exit and kills the processes).
+const liveRoots = new Set<string>();
+let exitHookInstalled = false;
+
+function removeOnExit(root: string): void {
+  liveRoots.add(root);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const dir of liveRoots) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 /**
  * Starts PD and the stores, and waits until PD has bootstrapped the first region and it has a
  * leader. Retried on fresh ports when a port found free was taken meanwhile.
@@ -288,6 +302,7 @@ class LocalRangeCluster implements RangeCluster {
   sigtermsSent = 0;
 
   constructor(o: RangeClusterOptions) {
+    removeOnExit(this.root);
     this.n = o.stores ?? 3;
     this.replicas = o.replicas ?? 3;
     this.lanes = o.lanes ?? 2;
@@ -395,6 +410,7 @@ class LocalRangeCluster implements RangeCluster {
     this.stopped = true;
     await Promise.all([...this.procs.map((p) => p?.kill('SIGKILL')), this.pdProc?.kill('SIGKILL')]);
     rmSync(this.root, { recursive: true, force: true });
+    liveRoots.delete(this.root);
   }
 }
 
