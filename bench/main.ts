@@ -1,6 +1,6 @@
-// npm run bench -- [--compare [--targets etcd,flotilla,flotilla-range] | --target NAME | --endpoints URLS] [--quick] [...]
+// npm run bench -- [--compare [--targets etcd,flotilla,flotilla-range,flotilla-hash] | --target NAME | --endpoints URLS] [--quick] [...]
 //
-// Benchmarks Flotilla side by side with real etcd, unsharded and in range mode: autocannon over
+// Benchmarks Flotilla side by side with real etcd, unsharded and in range and hash mode: autocannon over
 // etcd's JSON gateway and a gRPC load generator, over put, get, range, prefix scan, txn, YCSB,
 // watch fan-out and data-set workloads.
 // Prints the machine, the settings and a table (with a live progress bar on a terminal), and

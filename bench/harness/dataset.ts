@@ -20,6 +20,8 @@ export interface DatasetOptions {
   readonly seed: number;
   /** Range mode: region boundaries the load's transactions must not straddle. */
   readonly splitKeys?: readonly Buffer[];
+  /** Hash mode: the group of every slot; the load's transactions hold keys of one group. */
+  readonly slotGroups?: Int32Array;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -67,6 +69,7 @@ export async function runDataset(t: Target, o: DatasetOptions): Promise<DatasetR
     valueBytes,
     seed: o.seed,
     ...(o.splitKeys ? { splitKeys: o.splitKeys } : {}),
+    ...(o.slotGroups ? { slotGroups: o.slotGroups } : {}),
     onProgress: (n) => o.onProgress?.('load', n, o.keys),
   });
   const afterLoad = snapshot(t);

@@ -41,6 +41,8 @@ export interface Settings {
   durability: Durability[];
   /** Range mode: regions to pre-split into before the workloads (1: no pre-split). */
   regions: number;
+  /** Hash mode: slot groups, --regions when given (undefined: max(3, stores), as `flotilla cluster`). */
+  hashGroups: number | undefined;
   /** Range mode: stores (undefined: as many as the group's members) and voters per region (undefined: min(3, stores)). */
   stores: number | undefined;
   replicas: number | undefined;
@@ -108,7 +110,8 @@ What to run against (default --compare):
                            etcd            real etcd
                            flotilla        Flotilla unsharded (etcd-style members)
                            flotilla-range  Flotilla range mode: PD (one member, always fsync) + stores
-                           flotilla-hash   Flotilla hash mode (refused: not wired into the harness yet)
+                           flotilla-hash   Flotilla hash mode: PD (one member, always fsync) + stores,
+                                           slots in G groups
   --target NAME          start one of them alone
   --endpoints URLS       comma-separated client URLs of servers already running (no CPU/memory figures)
 
@@ -139,17 +142,20 @@ Servers (with --compare or --target):
                          (Flotilla's --experimental-flush-delay-ms; etcd has no such flag, so
                          Flotilla runs alone in that mode); e.g. fsync,nofsync,delay:1
 
-Range mode (flotilla-range):
-  --regions K            pre-split into K regions before the workloads (via PD's split API; the
-                         split keys are spread evenly over the key spaces the run reads), default 1
+Sharded modes (flotilla-range, flotilla-hash):
+  --regions K            range mode: pre-split into K regions before the workloads (via PD's split
+                         API; the split keys are spread evenly over the key spaces the run reads),
+                         default 1. Hash mode: K slot groups (PD's --hash-groups K, each an equal
+                         run of the 16,384 slots), default max(3, stores) as \`flotilla cluster\`
   --stores N             stores (default: the group's --members, so every target keeps as many
                          copies of a key); with flotilla-range, --members defaults to 3
   --replicas R           voters per region, default min(3, stores)
   --lanes N              worker threads per store (default: the store's, one per core)
-  --no-spread-leaders    leave region leaders where the splits put them (default: move them so
-                         that every store leads its share, as PD's balance-leader would)
-  Workloads range mode does not serve yet (watch) run on the other targets only; the report
-  says which were skipped and why.
+  --no-spread-leaders    leave region leaders where the splits (or PD's bootstrap) put them
+                         (default: move them so that every store leads its share, as PD's
+                         balance-leader would)
+  Workloads a sharded mode does not serve yet run on the other targets only; the report says
+  which were skipped and why.
 
 Output:
   --out DIR              where to write the report (default bench/results/<date>-<mode>)
@@ -247,7 +253,7 @@ export function parseSettings(argv: string[]): Settings | undefined {
   for (const c of clients) if (c !== 'http' && c !== 'grpc') throw new UsageError(`--clients: expected http and/or grpc, not ${JSON.stringify(c)}`);
   const sharded = localTargets(mode).some(isSharded);
   for (const flag of ['regions', 'stores', 'replicas', 'lanes', 'no-spread-leaders'] as const) {
-    if (v[flag] !== undefined && !sharded) throw new UsageError(`--${flag} applies to flotilla-range only; add it with --targets`);
+    if (v[flag] !== undefined && !sharded) throw new UsageError(`--${flag} applies to flotilla-range and flotilla-hash only; add one with --targets`);
   }
   const stores = v.stores === undefined ? undefined : positiveInt('stores', v.stores);
   const replicas = v.replicas === undefined ? undefined : positiveInt('replicas', v.replicas);
@@ -286,6 +292,7 @@ export function parseSettings(argv: string[]): Settings | undefined {
     members: members as (1 | 3)[],
     durability,
     regions: v.regions === undefined ? 1 : positiveInt('regions', v.regions),
+    hashGroups: v.regions === undefined ? undefined : positiveInt('regions', v.regions),
     stores,
     replicas,
     lanes: v.lanes === undefined ? undefined : positiveInt('lanes', v.lanes),
@@ -327,7 +334,8 @@ export function commandLine(s: Settings): string {
   if (s.connections > 0) parts.push('--connections', String(s.connections));
   if (s.mode.kind !== 'endpoints') parts.push('--members', s.members.join(','), '--durability', s.durability.map(durabilityName).join(','));
   if (localTargets(s.mode).some(isSharded)) {
-    parts.push('--regions', String(s.regions));
+    // Hash mode without --regions gets max(3, stores) groups; --regions 1 would ask for one.
+    if (s.hashGroups !== undefined || !localTargets(s.mode).includes('flotilla-hash')) parts.push('--regions', String(s.regions));
     if (s.stores !== undefined) parts.push('--stores', String(s.stores));
     if (s.replicas !== undefined) parts.push('--replicas', String(s.replicas));
     if (s.lanes !== undefined) parts.push('--lanes', String(s.lanes));

@@ -2,10 +2,14 @@
 // several in flight on several connections. Used to fill the key space the read workloads read,
 // the compare-and-put keys, and the `dataset` workload's N keys. On a range-mode target a
 // transaction must stay within one region, so batches end at the region boundaries (`splitKeys`).
+// On a hash-mode target a transaction must stay within one slot group, and neighbouring keys are
+// scattered over every group: the keys are bucketed by their slot's group (`slotGroups`, from
+// PD's directory), in index order within a bucket, and each bucket is cut into batches.
 
 import { KvConnection } from './grpc.js';
 import { randomValue } from './keys.js';
 import { Prng } from '../../src/util/prng.js';
+import { slotOf } from '../../src/router/slots.js';
 
 export interface LoadKeysOptions {
   readonly endpoints: readonly string[];
@@ -17,6 +21,8 @@ export interface LoadKeysOptions {
   readonly batch?: number;
   /** Keys no batch may straddle: a batch holds keys of one interval between them. */
   readonly splitKeys?: readonly Buffer[];
+  /** Hash mode: the group of every slot (sharded.ts, `slotGroupTable`); a batch holds keys of one group. */
+  readonly slotGroups?: Int32Array;
   readonly inFlight?: number;
   /** Called with the number of keys loaded so far, after each batch. */
   readonly onProgress?: (loaded: number) => void;
@@ -36,11 +42,13 @@ export async function loadKeys(o: LoadKeysOptions): Promise<LoadKeysResult> {
   // A pool of values: making 256 random bytes per key would cost more than sending them.
   const values = Array.from({ length: 64 }, () => randomValue(rand, o.valueBytes));
   const conns = Array.from({ length: Math.min(4, inFlight) }, (_, i) => new KvConnection(o.endpoints[i % o.endpoints.length]!));
-  const starts = batchStarts(o, batch);
+  // Batch b is the keys order[starts[b]] .. order[starts[b + 1] - 1].
+  const { order, starts } = o.slotGroups ? groupBatches(o, o.slotGroups, batch) : { order: undefined, starts: batchStarts(o, batch) };
+  const indexAt = order ? (j: number) => order[j]! : (j: number) => j;
   const batches = starts.length - 1;
   const revisions = new Float64Array(batches);
   const batchOf = new Int32Array(o.count);
-  for (let b = 0; b < batches; b++) batchOf.fill(b, starts[b]!, starts[b + 1]!);
+  for (let b = 0; b < batches; b++) for (let j = starts[b]!; j < starts[b + 1]!; j++) batchOf[indexAt(j)] = b;
   let nextBatch = 0;
   let loaded = 0;
   const t0 = performance.now();
@@ -50,7 +58,10 @@ export async function loadKeys(o: LoadKeysOptions): Promise<LoadKeysResult> {
       const conn = conns[w % conns.length]!;
       for (let b = nextBatch++; b < batches; b = nextBatch++) {
         const pairs = [];
-        for (let i = starts[b]!; i < starts[b + 1]!; i++) pairs.push({ key: o.keyAt(i), value: values[i % values.length]! });
+        for (let j = starts[b]!; j < starts[b + 1]!; j++) {
+          const i = indexAt(j);
+          pairs.push({ key: o.keyAt(i), value: values[i % values.length]! });
+        }
         revisions[b] = await conn.putMany(pairs);
         loaded += pairs.length;
         o.onProgress?.(loaded);
@@ -90,4 +101,33 @@ function batchStarts(o: LoadKeysOptions, batch: number): number[] {
   }
   starts.push(o.count);
   return starts;
+}
+
+/**
+ * Hash mode: the key indices bucketed by their slot's group (ascending within a bucket), each
+ * bucket cut into batches of at most `batch` keys, the batches taken from the buckets in turn (so
+ * that the batches in flight go to every group, not one group after another); and where each
+ * batch starts in that order.
+ */
+function groupBatches(o: LoadKeysOptions, slotGroups: Int32Array, batch: number): { order: Int32Array; starts: number[] } {
+  const buckets = new Map<number, number[]>();
+  for (let i = 0; i < o.count; i++) {
+    const g = slotGroups[slotOf(o.keyAt(i))]!;
+    let b = buckets.get(g);
+    if (!b) buckets.set(g, (b = []));
+    b.push(i);
+  }
+  const lists = [...buckets.keys()].sort((a, b) => a - b).map((g) => buckets.get(g)!);
+  const order = new Int32Array(o.count);
+  const starts: number[] = [];
+  let j = 0;
+  for (let at = 0; j < o.count; at += batch) {
+    for (const list of lists) {
+      if (at >= list.length) continue;
+      starts.push(j);
+      for (let k = at; k < Math.min(at + batch, list.length); k++) order[j++] = list[k]!;
+    }
+  }
+  starts.push(o.count);
+  return { order, starts };
 }

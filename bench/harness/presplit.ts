@@ -15,9 +15,13 @@
 // them, as a hash-sharded scan would ask every group. Without prefix-scan, bench/k/ gets all
 // K - 1 splits. Keys outside the spaces (bench/hot, bench/seq/, bench/cas/) fall in the first or
 // last region.
+//
+// Hash mode does not split: PD creates the slot groups at bootstrap (--regions K is its
+// --hash-groups K), so `prepareRegions` only spreads the leaders, reads the slot table the
+// preloads group their transactions by, and counts the groups each key space's keys fall in.
 
 import type { Target } from './targets.js';
-import { regionsSpanned, type RegionLayout } from './sharded.js';
+import { groupsSpanned, regionsSpanned, slotGroupTable, type RegionLayout } from './sharded.js';
 import { prefixEnd } from './keys.js';
 
 /** Keys `keyAt(0)` .. `keyAt(count - 1)`, ascending, all under `prefix`. */
@@ -32,8 +36,10 @@ export interface KeySpace {
 export interface RegionSetup {
   stores: number;
   replicas: number;
-  /** Regions asked for with --regions (1: no pre-split). */
+  /** Regions asked for with --regions (1: no pre-split); hash mode: the slot groups PD was started with. */
   regionsAsked: number;
+  /** 'hash': slot groups made by PD at bootstrap, no splits (absent: range mode). */
+  mode?: 'range' | 'hash';
   splitKeys: string[];
   /** After the pre-split and the leader moves, before any load. */
   before: RegionLayout;
@@ -73,6 +79,26 @@ export async function prepareRegions(t: Target, spaces: readonly KeySpace[], reg
   const c = t.sharded;
   if (!c) throw new Error(`${t.label} has no regions to split`);
   const t0 = performance.now();
+  if (c.mode === 'hash') {
+    const leadersNotMoved = spreadLeaders ? await c.spreadLeaders() : 0;
+    const before = await c.layout();
+    const table = slotGroupTable(await c.regions());
+    t.state.slotGroups = table;
+    const keysOf = function* (s: KeySpace) {
+      for (let i = 0; i < s.count; i++) yield s.keyAt(i);
+    };
+    return {
+      stores: c.stores,
+      replicas: c.replicas,
+      regionsAsked: c.hashGroups,
+      mode: 'hash',
+      splitKeys: [],
+      before,
+      leadersNotMoved,
+      spans: spaces.map((s) => ({ space: s.prefix.toString('latin1'), regions: groupsSpanned(table, keysOf(s)) })),
+      setupS: (performance.now() - t0) / 1000,
+    };
+  }
   const splitKeys = planSplitKeys(spaces, regionsAsked);
   await c.split(splitKeys);
   const leadersNotMoved = spreadLeaders ? await c.spreadLeaders() : 0;
@@ -94,5 +120,6 @@ export async function prepareRegions(t: Target, spaces: readonly KeySpace[], reg
 export function regionLine(r: RegionSetup): string {
   const leaders = Object.values(r.before.leadersPerStore).join('/');
   const spans = r.spans.map((x) => `${x.space} spans ${x.regions}`).join(', ');
-  return `${r.before.regions} region${r.before.regions === 1 ? '' : 's'} (${spans}), ${r.replicas} replicas on ${r.stores} stores, leaders per store ${leaders}${r.leadersNotMoved > 0 ? ` (${r.leadersNotMoved} leader moves unfinished)` : ''}, set up in ${r.setupS.toFixed(1)} s`;
+  const what = r.mode === 'hash' ? 'slot group' : 'region';
+  return `${r.before.regions} ${what}${r.before.regions === 1 ? '' : 's'} (${spans}), ${r.replicas} replicas on ${r.stores} stores, leaders per store ${leaders}${r.leadersNotMoved > 0 ? ` (${r.leadersNotMoved} leader moves unfinished)` : ''}, set up in ${r.setupS.toFixed(1)} s`;
 }

@@ -264,6 +264,11 @@ export function markdownReport(r: BenchReport, charts: Chart[]): string {
       '- Before the workloads, range mode is split into `--regions` regions through PD\'s API (`POST /pd/api/v1/split`), at keys spread evenly over the key spaces the run reads (shared equally between `bench/k/` and, with prefix-scan, `bench/scan/`), and, unless `--no-spread-leaders`, region leaders are moved (`POST /pd/api/v1/transfer-leader`) so that every store leads its share, as PD\'s balance-leader scheduler would; the regions after the run are listed too, since PD\'s own schedulers may split or move them meanwhile. Preloads use transactions of up to 128 puts cut at the region boundaries (range mode serves transactions within one region).',
       '- Workloads a target does not serve yet are not run on it; each group lists them with the reason.',
     );
+    if (everyTarget.includes('flotilla-hash')) {
+      out.push(
+        '- **Flotilla hash** is hash mode: the same PD + N stores, the 16,384 slots (CRC16 of the key, Redis Cluster\'s `{tag}` rule) divided among G slot groups, each its own Raft group of R voters with its own tablet; G is `--regions` when given (PD\'s `--hash-groups`), else max(3, stores) as `flotilla cluster`. PD creates the groups at bootstrap, each an equal run of slots, so nothing is split; leaders are spread as for range mode. A single key goes to its slot\'s group, a range asks every group and merges. Preloads bucket the keys by their slot\'s group (PD\'s slot table, `GET /pd/api/v1/regions`) and cut each bucket into transactions of up to 128 puts (hash mode serves transactions within one group).',
+      );
+    }
   }
   out.push(`- Ratios: X/e is target X\'s figure divided by etcd\'s, X/F divided by Flotilla unsharded\'s (${everyTarget.filter((t) => t !== 'endpoints').map((t) => `${targetLetters[t]} = ${targetLabels[t]}`).join(', ')}); above 1 means more throughput, or more latency, than the base.`, '');
   for (const g of r.groups) {
@@ -354,8 +359,10 @@ function regionSection(label: string, r: RegionSetup): string[] {
   const leaders = (l: RegionSetup['before']) => Object.entries(l.leadersPerStore).map(([id, n]) => `store ${id}: ${n}`).join(', ');
   const lines = [
     `**${label}**: PD (one member, fsync) + ${r.stores} store${r.stores === 1 ? '' : 's'}, ${r.replicas} voter${r.replicas === 1 ? '' : 's'} per region. ` +
-      `**Regions: ${r.before.regions}** (asked for ${r.regionsAsked}${r.splitKeys.length > 0 ? `; split at ${r.splitKeys.map((k) => `\`${k}\``).join(', ')}` : '; no pre-split'}), ` +
-      `set up in ${r.setupS.toFixed(1)} s. ${r.spans.map((x) => `\`${x.space}\` spans ${x.regions} region${x.regions === 1 ? '' : 's'}`).join('; ')}.`,
+      (r.mode === 'hash'
+        ? `**Slot groups: ${r.before.regions}** (PD's \`--hash-groups ${r.regionsAsked}\`, made at bootstrap; no splits), `
+        : `**Regions: ${r.before.regions}** (asked for ${r.regionsAsked}${r.splitKeys.length > 0 ? `; split at ${r.splitKeys.map((k) => `\`${k}\``).join(', ')}` : '; no pre-split'}), `) +
+      `set up in ${r.setupS.toFixed(1)} s. ${r.spans.map((x) => `\`${x.space}\` spans ${x.regions} ${r.mode === 'hash' ? 'group' : 'region'}${x.regions === 1 ? '' : 's'}`).join('; ')}.`,
     '',
     `Region leaders before the workloads: ${leaders(r.before)}${r.before.regionsWithoutLeader > 0 ? `, ${r.before.regionsWithoutLeader} without a leader` : ''}${r.leadersNotMoved > 0 ? ` (${r.leadersNotMoved} leader moves had not finished after 30 s)` : ''}.` +
       (r.after ? ` After them: ${r.after.regions} regions; leaders ${leaders(r.after)}${r.after.regionsWithoutLeader > 0 ? `, ${r.after.regionsWithoutLeader} without a leader` : ''}.` : ' After them: PD did not answer.'),
@@ -383,7 +390,7 @@ function prefixScanSection(g: GroupInfo, scans: CaseResult[]): string[] {
       'and the store merges the parts in key order before encoding one reply. So the fan-out costs one request and one ReadIndex per region beyond the first, a forward hop for each region another store leads, ' +
       'plus a merge of every key, while the keys and bytes read stay the same. ' +
       'Range mode keeps neighbouring keys together, so a prefix spans only the regions its keys fill (the pre-split here spreads this prefix over several regions on purpose, to measure the fan-out). ' +
-      'Hash mode (not in this harness yet) scatters the keys of any prefix over every slot, so every scan asks every slot group and merges their answers, however small the prefix.',
+      'Hash mode scatters the keys of any prefix over every slot, so every scan asks every slot group and merges their answers, however small the prefix (for hash mode, "regions read" is the slot groups holding the prefix\'s keys).',
   );
   return out;
 }

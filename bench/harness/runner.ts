@@ -114,7 +114,7 @@ function planGroups(s: Settings): GroupPlan[] {
       const flags: Partial<Record<TargetKind, string[]>> = {};
       for (const k of kinds) flags[k] = [...durabilityFlags(k, durability)!, ...(isSharded(k) && s.lanes !== undefined ? ['--lanes', String(s.lanes)] : [])];
       if (kinds.some(isSharded) && replicas !== members && kinds.some((k) => !isSharded(k))) {
-        notes.push(`Range mode keeps ${replicas} cop${replicas === 1 ? 'y' : 'ies'} of each key (${stores} stores), the other targets ${members} (members): mind it when comparing.`);
+        notes.push(`${kinds.filter(isSharded).map((k) => targetLabels[k]).join(' and ')} keep${kinds.filter(isSharded).length === 1 ? 's' : ''} ${replicas} cop${replicas === 1 ? 'y' : 'ies'} of each key (${stores} stores), the other targets ${members} (members): mind it when comparing.`);
       }
       groups.push({
         info: { name: `${members} member${members === 1 ? '' : 's'}, ${durabilityName(durability)}`, members, durability: durabilityName(durability), targets: kinds, flags, notes, skipped: [] },
@@ -195,7 +195,11 @@ export async function runSuite(s: Settings, hooks: SuiteHooks = {}, progress = n
           const t = await startTarget(kind, g, s);
           targets.push(t);
           if (t.sharded) {
-            progress.print(`${g.info.name} · ${t.label}: PD + ${g.stores} stores serving; splitting into ${s.regions} region${s.regions === 1 ? '' : 's'}`);
+            progress.print(
+              t.sharded.mode === 'hash'
+                ? `${g.info.name} · ${t.label}: PD + ${g.stores} stores serving ${t.sharded.hashGroups} slot groups`
+                : `${g.info.name} · ${t.label}: PD + ${g.stores} stores serving; splitting into ${s.regions} region${s.regions === 1 ? '' : 's'}`,
+            );
             const setup = await prepareRegions(t, keySpaces(s, kvCases), s.regions, s.spreadLeaders);
             t.state.splitKeys = setup.splitKeys.map((k) => Buffer.from(k, 'latin1'));
             (g.info.regions ??= {})[kind] = setup;
@@ -257,12 +261,14 @@ export async function runSuite(s: Settings, hooks: SuiteHooks = {}, progress = n
             (d.regions ??= {})[kind] = setup;
             splitKeys = setup.splitKeys.map((k) => Buffer.from(k, 'latin1'));
           }
+          const slotGroups = t.state.slotGroups;
           d.results[kind] = await runDataset(t, {
             keys: s.datasetKeys,
             hotRevisions: s.hotRevisions,
             readDurationMs: s.durationS * 1000,
             seed: s.seed,
             ...(splitKeys ? { splitKeys } : {}),
+            ...(slotGroups ? { slotGroups } : {}),
             onProgress: (phase, n, total) => progress.update(total > 0 ? `${phase} ${Math.round((100 * n) / total)}%` : `${phase} ${n.toLocaleString('en-US')}`),
           });
           const setup = d.regions?.[kind];
@@ -287,7 +293,7 @@ async function startTarget(kind: TargetKind, g: GroupPlan, s: Settings): Promise
     if (s.mode.kind !== 'endpoints') throw new Error('endpoints target without --endpoints');
     return endpointsTarget(s.mode.endpoints);
   }
-  return startLocalTarget(kind, { members: g.members, durability: g.durability!, stores: g.stores, replicas: g.replicas, lanes: s.lanes });
+  return startLocalTarget(kind, { members: g.members, durability: g.durability!, stores: g.stores, replicas: g.replicas, lanes: s.lanes, hashGroups: s.hashGroups });
 }
 
 /** Loads the key space (and the compare-and-put keys) into every target, once per group. */
@@ -295,19 +301,21 @@ async function preload(s: Settings, targets: Target[], cases: KvCase[], progress
   const runsOn = (t: Target, want: (w: KvWorkloadName) => boolean) => cases.some((c) => want(c.workload) && skipReason(t.kind, c.workload) === undefined);
   for (const t of targets) {
     const splitKeys = t.state.splitKeys;
+    const slotGroups = t.state.slotGroups;
+    const groups = slotGroups ? { slotGroups } : {};
     if (runsOn(t, needsKeySpace) && t.state.preloadedKeys < s.keys) {
       progress.step(`${group} · preload ${s.keys.toLocaleString('en-US')} keys · ${t.label}`);
-      await loadKeys({ endpoints: t.endpoints, count: s.keys, keyAt: spaceKey, valueBytes, seed: s.seed, splitKeys, onProgress: (n) => progress.update(`${Math.round((100 * n) / s.keys)}%`) });
+      await loadKeys({ endpoints: t.endpoints, count: s.keys, keyAt: spaceKey, valueBytes, seed: s.seed, splitKeys, ...groups, onProgress: (n) => progress.update(`${Math.round((100 * n) / s.keys)}%`) });
       t.state.preloadedKeys = s.keys;
     }
     if (runsOn(t, needsScanSpace) && !t.state.scanLoaded) {
       progress.step(`${group} · preload ${scanKeyCount.toLocaleString('en-US')} prefix-scan keys · ${t.label}`);
-      await loadKeys({ endpoints: t.endpoints, count: scanKeyCount, keyAt: scanKey, valueBytes: scanValueBytes, seed: s.seed + 2, splitKeys });
+      await loadKeys({ endpoints: t.endpoints, count: scanKeyCount, keyAt: scanKey, valueBytes: scanValueBytes, seed: s.seed + 2, splitKeys, ...groups });
       t.state.scanLoaded = true;
     }
     if (runsOn(t, (w) => w === 'txn-cas') && t.state.casRevisions.size === 0) {
       const n = casKeyCount(s.keys);
-      const loaded = await loadKeys({ endpoints: t.endpoints, count: n, keyAt: casKey, valueBytes, seed: s.seed + 1, splitKeys });
+      const loaded = await loadKeys({ endpoints: t.endpoints, count: n, keyAt: casKey, valueBytes, seed: s.seed + 1, splitKeys, ...groups });
       for (let i = 0; i < n; i++) t.state.casRevisions.set(i, loaded.revisionOf(i));
     }
   }

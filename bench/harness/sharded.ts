@@ -5,6 +5,7 @@
 //
 //   const c = await startShardedCluster({ mode: 'range', stores: 3, replicas: 3, storeFlags: [] });
 //   await c.split([k1, k2, k3]);  // 4 regions, each with a leader, before any load
+//   // or mode 'hash' with hashGroups: G: PD creates G slot groups at bootstrap (no splits)
 //   await c.spreadLeaders();      // leaders spread over the stores, as PD's balance-leader would
 //   c.clientUrls;                 // the stores' client URLs: the benchmark's endpoints
 //   await c.stop();               // SIGKILL everything, remove the data dirs
@@ -17,12 +18,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { slotCount, slotOf } from '../../src/router/slots.js';
 import { cleanEnv, freePorts, isHealthy, repoRoot, trackChild } from '../../test/support/servers.js';
 
 export interface ShardedOptions {
-  /** Only 'range' starts today; 'hash' is refused earlier (targets.ts, `unservedTargets`). */
   readonly mode: 'range' | 'hash';
   readonly stores: number;
+  /** Hash mode: slot groups PD creates at bootstrap (PD's --hash-groups); default max(3, stores), as `flotilla cluster`. */
+  readonly hashGroups?: number;
   /** Voters per region. */
   readonly replicas: number;
   /** Added to every store's flags (durability, --lanes). */
@@ -37,6 +40,8 @@ export interface RegionInfo {
   end: Buffer;
   leaderStore: number | undefined;
   voterStores: number[];
+  /** Hash mode: the group's slots, as inclusive runs [first, last]. */
+  slots?: [number, number][];
 }
 
 /** What the report shows of a sharded target's regions at one moment. */
@@ -48,6 +53,9 @@ export interface RegionLayout {
 }
 
 export interface ShardedCluster {
+  readonly mode: 'range' | 'hash';
+  /** Hash mode: the slot groups PD was started with (0 in range mode). */
+  readonly hashGroups: number;
   readonly pdUrl: string;
   /** The stores' client URLs, in store order. */
   readonly clientUrls: readonly string[];
@@ -137,10 +145,10 @@ interface RegionJson {
   endBase64: string;
   peers: { id: number; storeId: number; role: string }[];
   leader: { storeId: number } | null;
+  slots?: [number, number][];
 }
 
 export async function startShardedCluster(o: ShardedOptions): Promise<ShardedCluster> {
-  if (o.mode !== 'range') throw new Error(`flotilla-${o.mode}: only range mode can be started`);
   if (!(o.stores >= 1 && o.replicas >= 1 && o.replicas <= o.stores)) throw new Error(`sharded cluster: ${o.replicas} replicas need at least as many stores (got ${o.stores})`);
   let lastError: unknown;
   // NB: as in test/support/servers.ts, a port found free can be taken before a server binds it;
@@ -161,6 +169,8 @@ export async function startShardedCluster(o: ShardedOptions): Promise<ShardedClu
 }
 
 class LocalShardedCluster implements ShardedCluster {
+  readonly mode: 'range' | 'hash';
+  readonly hashGroups: number;
   readonly pdUrl: string;
   readonly clientUrls: string[];
   readonly dataDirs: string[];
@@ -174,8 +184,10 @@ class LocalShardedCluster implements ShardedCluster {
 
   constructor(o: ShardedOptions, ports: number[]) {
     const url = (p: number) => `http://127.0.0.1:${p}`;
+    this.mode = o.mode;
     this.stores = o.stores;
     this.replicas = o.replicas;
+    this.hashGroups = o.mode === 'hash' ? (o.hashGroups ?? Math.max(3, o.stores)) : 0;
     this.root = mkdtempSync(join(tmpdir(), `flotilla-${o.mode}-bench-`));
     keepRoot(this.root);
     this.pdUrl = url(ports[0]!);
@@ -183,6 +195,7 @@ class LocalShardedCluster implements ShardedCluster {
     const pdDir = join(this.root, 'pd1');
     this.pdArgs = [
       'pd', '--mode', o.mode, '--replicas', String(o.replicas),
+      ...(o.mode === 'hash' ? ['--hash-groups', String(this.hashGroups)] : []),
       '--name', 'pd1', '--data-dir', pdDir,
       '--listen-client-urls', this.pdUrl, '--advertise-client-urls', this.pdUrl,
       '--listen-peer-urls', pdPeer, '--initial-advertise-peer-urls', pdPeer,
@@ -209,9 +222,9 @@ class LocalShardedCluster implements ShardedCluster {
     const waitFor = async (what: string, ok: () => Promise<boolean>) => {
       for (;;) {
         const gone = this.exited();
-        if (gone !== undefined) throw new Error(`flotilla-range: ${gone}`);
+        if (gone !== undefined) throw new Error(`flotilla-${this.mode}: ${gone}`);
         if (await ok()) return;
-        if (Date.now() > deadline) throw new Error(`flotilla-range: ${what} within ${timeoutMs} ms\n${this.procs.map((p) => `--- ${p.name}\n${p.logs(15)}`).join('\n')}`);
+        if (Date.now() > deadline) throw new Error(`flotilla-${this.mode}: ${what} within ${timeoutMs} ms\n${this.procs.map((p) => `--- ${p.name}\n${p.logs(15)}`).join('\n')}`);
         await sleep(pollMs);
       }
     };
@@ -223,10 +236,12 @@ class LocalShardedCluster implements ShardedCluster {
       if (!stores.every((p) => p.has(/serving clients on/))) return false;
       return (await Promise.all(this.clientUrls.map((u) => isHealthy(u)))).every(Boolean);
     });
-    // The first region is created once `replicas` stores registered; wait until it has a leader.
-    await waitFor('the first region got no leader', async () => {
+    // The first region (hash mode: all G slot groups at once) is created once `replicas` stores
+    // registered; wait until every one has a leader.
+    const want = this.mode === 'hash' ? this.hashGroups : 1;
+    await waitFor(this.mode === 'hash' ? `the ${want} slot groups did not all get a leader` : 'the first region got no leader', async () => {
       const rs = await this.regions().catch(() => []);
-      return rs.length > 0 && rs.every((r) => r.leaderStore !== undefined);
+      return rs.length >= want && rs.every((r) => r.leaderStore !== undefined);
     });
   }
 
@@ -263,8 +278,10 @@ class LocalShardedCluster implements ShardedCluster {
         end: Buffer.from(r.endBase64, 'base64'),
         leaderStore: r.leader?.storeId,
         voterStores: r.peers.filter((p) => p.role === 'voter').map((p) => p.storeId),
+        ...(r.slots ? { slots: r.slots } : {}),
       }))
-      .sort((a, b) => Buffer.compare(a.start, b.start));
+      // Key order; hash-mode groups (all over the whole key space) in slot order.
+      .sort((a, b) => Buffer.compare(a.start, b.start) || (a.slots?.[0]?.[0] ?? 0) - (b.slots?.[0]?.[0] ?? 0) || a.id - b.id);
   }
 
   async layout(): Promise<RegionLayout> {
@@ -308,8 +325,8 @@ class LocalShardedCluster implements ShardedCluster {
     let askAt = 0;
     while (!(await done())) {
       const gone = this.exited();
-      if (gone !== undefined) throw new Error(`flotilla-range: while splitting at ${key.toString('latin1')}: ${gone}`);
-      if (Date.now() > deadline) throw new Error(`flotilla-range: the split at ${key.toString('latin1')} did not show in PD's regions (both halves with a leader) within ${splitTimeoutMs} ms`);
+      if (gone !== undefined) throw new Error(`flotilla-${this.mode}: while splitting at ${key.toString('latin1')}: ${gone}`);
+      if (Date.now() > deadline) throw new Error(`flotilla-${this.mode}: the split at ${key.toString('latin1')} did not show in PD's regions (both halves with a leader) within ${splitTimeoutMs} ms`);
       if (Date.now() >= askAt) {
         await ask();
         askAt = Date.now() + splitResendMs;
@@ -375,4 +392,23 @@ class PdError extends Error {}
 /** The number of regions that overlap [start, end) (end empty: to the end of the key space). */
 export function regionsSpanned(regions: readonly RegionInfo[], start: Buffer, end: Buffer): number {
   return regions.filter((r) => (r.end.length === 0 || Buffer.compare(r.end, start) > 0) && (end.length === 0 || Buffer.compare(r.start, end) < 0)).length;
+}
+
+/**
+ * Hash mode: the group of every slot (index: slot, value: the group's region ID), from PD's
+ * directory; throws if a slot has no group (PD's directory is always complete once bootstrapped).
+ */
+export function slotGroupTable(regions: readonly RegionInfo[]): Int32Array {
+  const table = new Int32Array(slotCount).fill(-1);
+  for (const r of regions) for (const [first, last] of r.slots ?? []) table.fill(r.id, first, last + 1);
+  const hole = table.indexOf(-1);
+  if (hole >= 0) throw new Error(`hash mode: PD's directory gives slot ${hole} no group`);
+  return table;
+}
+
+/** Hash mode: the number of groups that hold some of `keys` (by slot). */
+export function groupsSpanned(table: Int32Array, keys: Iterable<Buffer>): number {
+  const groups = new Set<number>();
+  for (const k of keys) groups.add(table[slotOf(k)]!);
+  return groups.size;
 }

@@ -10,12 +10,17 @@
 //   dataset       puts, gets and ranges (no compaction, no lease)
 // so the table below is empty for range mode; a workload that needs leases or a transaction
 // across regions gets its entry here, with the reason the report prints.
+//
+// Hash mode serves the same (a single key to its slot's group, a range gathered from every group,
+// a txn within one group, watch over any range); txn-cas is one key, and the preloads group their
+// transactions by slot group (preload.ts), so its table is empty too.
 
 import type { WorkloadName } from './options.js';
 import type { TargetKind } from './targets.js';
 
 const unsupported: Partial<Record<TargetKind, Partial<Record<WorkloadName, string>>>> = {
   'flotilla-range': {},
+  'flotilla-hash': {},
 };
 
 /** Why `kind` cannot run `workload` today, or undefined if it can. */

@@ -5,7 +5,7 @@
 //   etcd            real etcd, N members (test/support/servers.ts)
 //   flotilla        Flotilla unsharded: N etcd-style members, the same member flags as etcd
 //   flotilla-range  Flotilla range mode: one PD member + N stores, regions of R replicas (sharded.ts)
-//   flotilla-hash   Flotilla hash mode: refused until stores serve slot groups (see `unservedTargets`)
+//   flotilla-hash   Flotilla hash mode: one PD member + N stores, G slot groups of R replicas (sharded.ts)
 
 import { startCluster, type Cluster } from '../../test/support/servers.js';
 import { diskUsage } from './disk.js';
@@ -16,17 +16,10 @@ export type LocalKind = (typeof localKinds)[number];
 export type TargetKind = LocalKind | 'endpoints';
 
 /**
- * Targets that are known but cannot be started yet, with the reason the command line prints.
- * NB: the hook for hash mode. Stores serve it since 0cc4c5e (`flotilla cluster --mode hash`), but
- * the harness does not drive it yet: its preloads write transactions of up to 128 keys, which
- * hash mode serves only within one slot group, so they must be grouped by slot group (CRC16 of
- * the key mod 16,384, then PD's slot table) rather than cut at region boundaries; and
- * `--regions` becomes PD's --hash-groups. Then delete the entry here and give
- * `startShardedCluster` mode 'hash'.
+ * Targets that are known but cannot be started yet, with the reason the command line prints
+ * (none today: hash mode is driven since its preloads group their transactions by slot group).
  */
-export const unservedTargets: Partial<Record<LocalKind, string>> = {
-  'flotilla-hash': 'hash mode is not wired into the harness yet (its preloads need transactions grouped by slot group); use etcd, flotilla or flotilla-range',
-};
+export const unservedTargets: Partial<Record<LocalKind, string>> = {};
 
 /** Whether the target shards its key space over PD and stores. */
 export function isSharded(kind: TargetKind): kind is 'flotilla-range' | 'flotilla-hash' {
@@ -76,6 +69,8 @@ export interface TargetState {
   scanLoaded: boolean;
   /** Range mode: the region boundaries made by the pre-split, which preload batches must not straddle. */
   splitKeys: Buffer[];
+  /** Hash mode: the group of every slot (PD's directory after start); a preload batch holds keys of one group. */
+  slotGroups?: Int32Array;
 }
 
 export interface Target {
@@ -119,6 +114,8 @@ export interface LocalTargetOptions {
   stores: number;
   replicas: number;
   lanes: number | undefined;
+  /** Hash mode: slot groups (PD's --hash-groups); undefined: max(3, stores), as `flotilla cluster`. */
+  hashGroups?: number | undefined;
 }
 
 export type { RegionLayout };
@@ -134,7 +131,8 @@ export async function startLocalTarget(kind: LocalKind, o: LocalTargetOptions): 
   if (flags === undefined) throw new Error(`${kind} cannot run with --durability ${durabilityName(o.durability)}`);
   if (isSharded(kind)) {
     const storeFlags = [...flags, ...(o.lanes !== undefined ? ['--lanes', String(o.lanes)] : [])];
-    const cluster = await startShardedCluster({ mode: 'range', stores: o.stores, replicas: o.replicas, storeFlags, startTimeoutMs: 60_000 });
+    const mode = kind === 'flotilla-hash' ? 'hash' : 'range';
+    const cluster = await startShardedCluster({ mode, stores: o.stores, replicas: o.replicas, storeFlags, startTimeoutMs: 60_000, ...(o.hashGroups !== undefined ? { hashGroups: o.hashGroups } : {}) });
     return {
       kind,
       label: targetLabels[kind],

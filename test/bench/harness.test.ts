@@ -1,6 +1,6 @@
 // Smoke tests of the side-by-side benchmark harness (`npm run bench`): tiny runs against
-// Flotilla alone, against etcd and Flotilla together, and against etcd, Flotilla and Flotilla's
-// range mode (PD + stores, pre-split), checking that every output is produced and well formed,
+// Flotilla alone, against etcd and Flotilla together, against etcd, Flotilla and Flotilla's
+// range mode (PD + stores, pre-split), and against hash mode (slot groups), checking that every output is produced and well formed,
 // that requests were made and none failed. Never timings: those belong in reports, not in tests.
 
 import { test } from 'node:test';
@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { gatewayRequest } from '../../bench/harness/autocannon.js';
 import { prefixEnd, scanKey, scanKeyCount, scanPrefix, spaceKey, zipfianChooser } from '../../bench/harness/keys.js';
 import { planSplitKeys } from '../../bench/harness/presplit.js';
+import { commandLine, parseSettings } from '../../bench/harness/options.js';
+import { groupsSpanned, slotGroupTable } from '../../bench/harness/sharded.js';
+import { slotCount, slotOf } from '../../src/router/slots.js';
 import type { BenchReport } from '../../bench/harness/results.js';
 import { markdownReport } from '../../bench/harness/report.js';
 import { LatencyRecorder, percentile } from '../../bench/harness/stats.js';
@@ -205,13 +208,60 @@ test('--help lists the options, and a bad option is a usage error', async () => 
   assert.match(bad.stderr, /--durability/);
 });
 
-test('flotilla-hash is refused with the reason until the harness drives hash mode, and range-mode flags need flotilla-range', async () => {
-  const hash = await runBench(['--targets', 'etcd,flotilla-hash']);
-  assert.equal(hash.code, 2);
-  assert.match(hash.stderr, /flotilla-hash: hash mode is not wired into the harness yet/);
+test('a tiny flotilla-hash run makes --regions slot groups, preloads in single-group transactions, and serves with no errors', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  try {
+    // 300 keys + the compare-and-put keys over 2 groups: a preload batch over both would be a 501.
+    const r = await runBench([
+      '--target', 'flotilla-hash', '--members', '1', '--regions', '2',
+      '--workloads', 'put-random,range-prefix,txn-cas',
+      '--clients', 'grpc', '--concurrency', '4', '--requests', '12',
+      '--duration', '1', '--warmup', '0', '--rounds', '1', '--keys', '300', '--out', out,
+    ], 120_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = checkOutput(out);
+    const g = report.groups[0]!;
+    assert.deepEqual(g.targets, ['flotilla-hash']);
+    const setup = g.regions?.['flotilla-hash'];
+    assert.ok(setup, 'the hash target reports its groups');
+    assert.equal(setup.mode, 'hash');
+    assert.equal(setup.regionsAsked, 2);
+    assert.equal(setup.before.regions, 2);
+    assert.equal(setup.before.regionsWithoutLeader, 0);
+    assert.deepEqual(setup.splitKeys, [], 'hash mode does not split');
+    assert.deepEqual(setup.spans, [{ space: 'bench/k/', regions: 2 }], 'the key space lies in both groups');
+    assert.deepEqual(report.cases.map((c) => c.workload), ['put-random', 'range-prefix', 'txn-cas']);
+    assert.ok(report.cases.find((c) => c.workload === 'txn-cas')!.samples[0]!.cas!.succeeded > 0, 'compares on preloaded revisions held');
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /\*\*Flotilla hash\*\* is hash mode/);
+    assert.match(report.command, /--regions 2/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('slot groups come from PD\'s slot runs, and a key space spans the groups its keys hash to', () => {
+  const regions = [
+    { id: 4, start: Buffer.alloc(0), end: Buffer.alloc(0), leaderStore: 1, voterStores: [1], slots: [[0, 8191]] as [number, number][] },
+    { id: 8, start: Buffer.alloc(0), end: Buffer.alloc(0), leaderStore: 1, voterStores: [1], slots: [[8192, 16383]] as [number, number][] },
+  ];
+  const table = slotGroupTable(regions);
+  assert.equal(table.length, slotCount);
+  for (const key of ['a', 'bench/k/00000001', 'x{tag}y']) assert.equal(table[slotOf(Buffer.from(key))], slotOf(Buffer.from(key)) < 8192 ? 4 : 8);
+  assert.equal(groupsSpanned(table, [Buffer.from('{t}1'), Buffer.from('{t}2')]), 1, 'keys sharing a {tag} share a group');
+  assert.equal(groupsSpanned(table, Array.from({ length: 50 }, (_, i) => spaceKey(i))), 2);
+  assert.throws(() => slotGroupTable(regions.slice(0, 1)), /slot 8192 no group/);
+});
+
+test('sharded-mode flags need a sharded target, and hash mode without --regions does not repeat as --regions 1', async () => {
   const regions = await runBench(['--targets', 'etcd,flotilla', '--regions', '4']);
   assert.equal(regions.code, 2);
-  assert.match(regions.stderr, /--regions applies to flotilla-range/);
+  assert.match(regions.stderr, /--regions applies to flotilla-range and flotilla-hash/);
+  const plain = parseSettings(['--targets', 'etcd,flotilla-hash'])!;
+  assert.equal(plain.hashGroups, undefined);
+  assert.doesNotMatch(commandLine(plain), /--regions/);
+  const eight = parseSettings(['--targets', 'flotilla-range,flotilla-hash', '--regions', '8'])!;
+  assert.equal(eight.hashGroups, 8);
+  assert.match(commandLine(eight), /--regions 8/);
 });
 
 test('split keys share the regions between the key spaces, each split evenly', () => {
