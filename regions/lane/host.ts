@@ -77,8 +77,12 @@ export class LaneHost {
       host.workers.push(w);
       host.queues.push([]);
       host.regionCount.push(0);
+      // Ready once the lane reported the regions it opened from disk: a message for one of them
+      // must reach that lane, not make an empty peer on another.
       ready.push(new Promise((resolve, reject) => {
-        w.once('online', () => resolve());
+        w.on('message', (batch: FromLane[]) => {
+          if (batch.some((m) => m.t === 'started')) resolve();
+        });
         w.once('error', reject);
       }));
       w.on('message', (batch: FromLane[]) => host.onLane(n, batch));
@@ -251,6 +255,7 @@ export class LaneHost {
           this.o.log?.(m.line);
           break;
         case 'stopped':
+        case 'started':
           break;
         default:
           assertNever(m, 'lane message');

@@ -13,7 +13,8 @@
 // The lane is plain code driven by `handle(batch)` and `tick()`; worker.ts wires it to a thread,
 // tests drive it directly. Nothing here blocks on the main thread: timestamps arrive as messages.
 
-import type { Region, RegionId, StoreId } from '../../src/cluster/region.js';
+import { compareKeys, type Region, type RegionId, type StoreId } from '../../src/cluster/region.js';
+import { unpack } from '../../src/util/msgpack.js';
 import { MvccStore } from '../../src/mvcc/index.js';
 import type { Index, Message, NodeId, Ready, Term } from '../../src/raft/index.js';
 import { openEngine, RaftLogStore, type Engine, type Table } from '../../src/storage/index.js';
@@ -133,6 +134,13 @@ export class Lane {
     return t;
   }
 
+  /** Reports every region opened from disk, then 'started': the host routes nothing here before. */
+  reportStartup(): void {
+    this.reportChanges([]);
+    this.out.push({ t: 'started' });
+    this.flush();
+  }
+
   get regionCount(): number {
     return this.peers.size;
   }
@@ -206,6 +214,32 @@ export class Lane {
   }
 
   /**
+   * A snapshot for a region whose range another peer here still covers (this store missed a
+   * split or merge: the parent has not applied it yet) would install keys that peer's own log
+   * will write again. Dropped: the leader sends it again, and once the local peer has applied
+   * the change, the ranges no longer overlap (TiKV's check_snapshot).
+   */
+  private snapshotOverlaps(msg: Message): boolean {
+    const snap = msg.snapshot;
+    if (!snap || snap.data.length === 0) return false;
+    let region: Region;
+    try {
+      region = unpack<{ region: Region }>(snap.data).region;
+    } catch {
+      return false;
+    }
+    if (region.slots) return false;
+    for (const p of this.peers.values()) {
+      if (p.region.id === region.id || !p.initialized || p.region.slots) continue;
+      const r = p.region;
+      const startsBeforeEnd = region.end.length === 0 || compareKeys(r.start, region.end) < 0;
+      const endsAfterStart = r.end.length === 0 || compareKeys(region.start, r.end) < 0;
+      if (startsBeforeEnd && endsAfterStart) return true;
+    }
+    return false;
+  }
+
+  /**
    * Inside the write: this store's peer left its region. Its keys, Raft log and region record
    * go; a tombstone stays so late messages do not bring it back.
    */
@@ -270,6 +304,7 @@ export class Lane {
       switch (m.t) {
         case 'raft':
           for (const msg of m.msgs) {
+            if (msg.type === 'snap' && this.snapshotOverlaps(msg)) continue;
             const peer = this.peerFor(msg);
             if (!peer) continue;
             peer.learnStore(msg.from, m.fromStore);
@@ -432,7 +467,7 @@ export class Lane {
     for (const p of this.peers.values()) {
       if (next >= end) break;
       if (p.timestampsNeeded() === 0) continue;
-      next += p.proposeWithTimestamps(next, end - next);
+      next = p.proposeWithTimestamps(next, end);
     }
   }
 

@@ -58,6 +58,8 @@ export type FromLane =
   /** Statistics of the regions this lane leads (every statsIntervalMs), for PD's heartbeats. */
   | { t: 'stats'; stats: RegionStats[]; dbBytes: number; dbBytesInUse: number }
   | { t: 'leaseSummary'; id: number; byRegion: Array<[RegionId, bigint[]]> }
+  /** The lane opened its storage and reported every region it hosts (sent once, first). */
+  | { t: 'started' }
   | { t: 'log'; line: string }
   | { t: 'stopped' };
 

@@ -9,6 +9,7 @@ const port = parentPort;
 assert(port !== null, 'lane worker started outside a worker thread');
 const opts = workerData as LaneOptions;
 const lane = new Lane(opts, (batch: FromLane[]) => port.postMessage(batch), (fn) => void setImmediate(fn), Date.now());
+lane.reportStartup();
 const ticker = setInterval(() => lane.tick(), opts.heartbeatMs);
 const statsTimer = setInterval(() => lane.reportStats(Date.now()), opts.statsIntervalMs);
 port.on('message', (batch: ToLane[]) => {

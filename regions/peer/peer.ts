@@ -582,14 +582,13 @@ export class Peer {
   }
 
   /**
-   * Hands `count` timestamps from `first` to the waiting writes, in arrival order, and proposes
-   * them. Returns how many were used. Timestamps at or below the region's last revision are
+   * Hands the timestamps [first, end) to the waiting writes, in arrival order, and proposes
+   * them. Returns the first timestamp it did not use (the next region starts there: a region
+   * may skip some, and no two regions of a lane may share one). Timestamps at or below the region's last revision are
    * skipped (a block fetched before this peer became leader): the writes then wait for the next.
    */
-  proposeWithTimestamps(first: number, count: number): number {
-    let used = 0;
+  proposeWithTimestamps(first: number, end: number): number {
     let next = first;
-    const end = first + count;
     if (next <= this.lastRev) next = this.lastRev + 1;
     const datas: Uint8Array[] = [];
     const proposed: PendingWrite[] = [];
@@ -604,19 +603,18 @@ export class Peer {
       proposed.push(w);
       this.lastRev = next;
       next++;
-      used++;
     }
-    if (datas.length === 0) return used;
+    if (datas.length === 0) return next;
     try {
       this.node.proposeBatch(datas);
     } catch (e) {
       const err: CallError = e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e);
       for (const w of proposed) w.reply(false, err);
       this.proposedRevs.length = Math.max(0, this.proposedRevs.length - proposed.length);
-      return used;
+      return next;
     }
     for (const w of proposed) this.waiting.set(w.entry.rid, w.reply);
-    return used;
+    return next;
   }
 
   /** The timestamp request failed (PD unreachable): the writes waiting for it fail. */
@@ -844,7 +842,10 @@ export class Peer {
   /** The peer is going away (store stopping, region removed): answer everything waiting. */
   close(error: CallError): void {
     this.dropLeaderWork();
-    for (const [, reply] of this.waiting) reply(false, error);
+    // Proposed calls may still apply (they are in the log): their outcome is unknown, and a
+    // retry could apply them twice. The router must not retry them: etcd's timeout.
+    const unknown: CallError = { kind: 'etcd', code: 'Timeout', message: 'etcdserver: request timed out' };
+    for (const [, reply] of this.waiting) reply(false, error.kind === 'etcd' ? error : unknown);
     this.waiting.clear();
     for (const r of this.readReady) for (const q of r.reads) q.fail();
     this.readReady = [];

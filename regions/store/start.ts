@@ -51,6 +51,8 @@ type RegionCommand =
 /** The internal route other stores' routers call with a region op (msgpack both ways). */
 const internalPath = '/flotilla/internal/region';
 const remoteCallTimeoutMs = 8_000;
+/** Ops that change nothing: safe to send again when a call to another store was cut off. */
+const readOnlyOps = new Set<RegionOp['op']>(['range', 'events', 'localState', 'leases', 'leaseKeys', 'exportSlots']);
 /** How often the store may send a round of region heartbeats (changes go out this fast). */
 const regionRoundMs = 200;
 /** Every region leader reports at least this often, changed or not (TiKV: 60 s). */
@@ -191,9 +193,13 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       try {
         answer = await postMsgpack(agent, new URL(internalPath, info.clientUrl), pack({ region: region.id, epoch: region.epoch, op }), remoteCallTimeoutMs);
       } catch (err) {
-        // The store is down or unreachable: try another peer (an election will move the leader).
         table.clearLeader(region.id);
-        throw new RegionCallError({ kind: 'region', error: { code: 'NotLeader', regionId: region.id } });
+        // Refused before anything was sent (the store is down): try another peer. Cut off after
+        // sending, a write may still apply there: its outcome is unknown, and retrying it could
+        // apply it twice. etcd answers such a write with a timeout; so do we. Reads are retried.
+        const notSent = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+        if (notSent || readOnlyOps.has(op.op)) throw new RegionCallError({ kind: 'region', error: { code: 'NotLeader', regionId: region.id } });
+        throw new RegionCallError({ kind: 'etcd', code: 'Timeout', message: 'etcdserver: request timed out' });
       }
       if (answer.status !== 200) throw new RegionCallError({ kind: 'etcd', code: 'Unavailable', message: `store ${store}: HTTP ${answer.status}` });
       const r = unpack<{ ok: boolean; value?: unknown; error?: CallError }>(answer.body);
