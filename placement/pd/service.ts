@@ -28,6 +28,7 @@ import { pack, unpack } from '../../src/util/msgpack.js';
 import { Prng, type Rand } from '../../src/util/prng.js';
 import type { RegionInfo, StoreReport } from '../cluster.js';
 import { IdAllocator } from '../id_alloc.js';
+import { RegionDirectory } from './directory.js';
 import { TimestampOracle } from '../tso.js';
 import { PdScheduling, type RoundSummary, type SchedulingOptions } from './scheduling.js';
 import type { ScheduleOverrides } from './scheduling_config.js';
@@ -140,7 +141,7 @@ function prefixEnd(p: Uint8Array): Uint8Array {
 export class PdService {
   private loaded: Promise<void> | undefined;
   private readonly stores = new Map<StoreId, StoreInfo>();
-  private readonly regions = new Map<RegionId, Region>();
+  private readonly regions = new RegionDirectory();
   private readonly stats = new Map<RegionId, RegionStats>();
   /**
    * Sizes a region reported before its range changed, while it keeps reporting exactly them:
@@ -444,6 +445,10 @@ export class PdService {
   /** The region holding `key`, with its leader as last reported. */
   async regionByKey(key: Uint8Array): Promise<{ region: Region; leader: RegionPeer | undefined } | undefined> {
     await this.ready();
+    if (this.o.mode === 'range') {
+      const r = this.regions.locate(key);
+      return r ? { region: r, leader: this.stats.get(r.id)?.leader } : undefined;
+    }
     let best: Region | undefined;
     const slot = this.o.mode === 'hash' ? slotOf(key) : -1;
     for (const r of this.regions.values()) {
@@ -618,7 +623,8 @@ export function placeReport(
   if (known && sameShape(known, report) && samePeers(known, report)) return { verdict: 'same' };
   const dropped: Region[] = [];
   if (report.slots === undefined) {
-    for (const r of directory.values()) {
+    const candidates = directory instanceof RegionDirectory ? directory.overlapping(report) : directory.values();
+    for (const r of candidates) {
       if (r.id === report.id || r.slots !== undefined || !rangesOverlap(r, report)) continue;
       if (r.epoch.version >= report.epoch.version) return { verdict: 'stale' };
       dropped.push(r);

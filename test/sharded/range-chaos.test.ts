@@ -26,10 +26,9 @@ describe('range mode: puts, gets and cas stay linearizable through splits, a lea
 
   before(async () => {
     // With fsync: a SIGKILLed store must come back with everything it acknowledged.
-    // NB: one lane per store by default: with two, a restarted store often dies at once (a
-    // region's Raft message reaches a lane that does not host it; range-restart.test.ts shows
-    // it), which would hide everything this file checks. CHAOS_LANES=2 runs with two.
-    c = await startRangeCluster({ stores: 3, lanes: Number(process.env.CHAOS_LANES ?? 1), storeFlags: fastRaftFlags });
+    // Two lanes per store, so regions spread over threads and restarts reopen both
+    // (CHAOS_LANES sets another count).
+    c = await startRangeCluster({ stores: 3, lanes: Number(process.env.CHAOS_LANES ?? 2), storeFlags: fastRaftFlags });
     try {
       run = await runChaos({
         cluster: c,
