@@ -3,7 +3,7 @@
 // client). What goes to one lane during one event-loop turn is posted as one batch.
 
 import { Worker } from 'node:worker_threads';
-import type { Region, RegionEpoch, RegionId, StoreId } from '../../src/cluster/region.js';
+import { compareKeys, type Region, type RegionEpoch, type RegionId, type StoreId } from '../../src/cluster/region.js';
 import { RegionCallError } from '../../src/cluster/region_ops.js';
 import type { Message, NodeId } from '../../src/raft/index.js';
 import { assert, assertNever } from '../../src/util/assert.js';
@@ -25,6 +25,8 @@ export interface LaneHostOptions extends Omit<LaneOptions, 'lane' | 'path'> {
   log?(line: string): void;
   /** New statistics of regions led here (busy ones, or re-measured). */
   onStats?(stats: RegionStats[]): void;
+  /** Where a region lies, as PD knows it (for placing a region new to this store). */
+  regionInfo?(id: RegionId): Promise<Region | undefined>;
   /** A lane died; the store stops. */
   onFatal?(err: Error): void;
   /** Calls not answered within this time fail with etcd's request timeout. */
@@ -71,7 +73,7 @@ export class LaneHost {
     const host = new LaneHost(o);
     const ready: Array<Promise<void>> = [];
     for (let n = 0; n < o.lanes; n++) {
-      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, onFatal: _f, onStats: _st, ...rest } = o;
+      const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, onFatal: _f, onStats: _st, regionInfo: _ri, ...rest } = o;
       const opts: LaneOptions = { ...rest, lane: n, path: `${dataDir}/lane-${n}` };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
       host.workers.push(w);
@@ -130,17 +132,48 @@ export class LaneHost {
   receive(fromStore: StoreId, msgs: Message[]): void {
     const byLane = new Map<number, Message[]>();
     for (const m of msgs) {
-      let lane = this.laneOf.get(m.group as RegionId);
+      const lane = this.laneOf.get(m.group as RegionId);
       if (lane === undefined) {
-        if (m.type !== 'app' && m.type !== 'heartbeat' && m.type !== 'snap') continue;
-        lane = this.emptiestLane();
-        this.place(m.group as RegionId, lane);
+        if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') this.placeUnknown(m.group as RegionId);
+        // Dropped meanwhile: the leader sends again.
+        continue;
       }
       let l = byLane.get(lane);
       if (!l) byLane.set(lane, (l = []));
       l.push(m);
     }
     for (const [lane, l] of byLane) this.enqueue(lane, { t: 'raft', fromStore, msgs: l });
+  }
+
+  private readonly placing = new Set<RegionId>();
+
+  /**
+   * A region new to this store (a replica being added, or a split this store has not applied
+   * yet). Its peer must be on the lane of any local region whose range it overlaps: that region
+   * is its parent not yet split here, and when it splits it creates the peer on its own lane.
+   * Where the region lies comes from PD; until then its messages are dropped.
+   */
+  private placeUnknown(id: RegionId): void {
+    if (this.placing.has(id) || this.laneOf.has(id)) return;
+    this.placing.add(id);
+    const lookup = this.o.regionInfo ? this.o.regionInfo(id) : Promise.resolve(undefined);
+    lookup
+      .catch(() => undefined)
+      .then((region) => {
+        if (this.laneOf.has(id)) return;
+        // PD has not heard of it yet (a split just made it): a later message asks again.
+        if (!region && this.o.regionInfo) return;
+        let lane: number | undefined;
+        if (region && !region.slots) {
+          for (const r of this.regions.values()) {
+            if (r.region.slots || !rangesMeet(r.region, region)) continue;
+            lane = this.laneOf.get(r.region.id);
+            break;
+          }
+        }
+        this.place(id, lane ?? this.emptiestLane());
+      })
+      .finally(() => this.placing.delete(id));
   }
 
   unreachable(region: RegionId, peer: NodeId): void {
@@ -284,4 +317,10 @@ export class LaneHost {
     })();
     return this.stopping;
   }
+}
+
+function rangesMeet(a: Region, b: Region): boolean {
+  const aBeforeB = a.end.length !== 0 && compareKeys(a.end, b.start) <= 0;
+  const bBeforeA = b.end.length !== 0 && compareKeys(b.end, a.start) <= 0;
+  return !aBeforeB && !bBeforeA;
 }

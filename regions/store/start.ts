@@ -168,6 +168,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       }
     },
     log,
+    regionInfo: async (id) => (await pd.call<{ region: Region } | null>({ call: 'regionById', id }))?.region,
     onFatal: () => {
       log(`flotilla: store ${storeId}: a lane failed; exiting`);
       process.exit(70);
