@@ -23,6 +23,7 @@ import type { Region, RegionId, RegionPeer, SlotRanges, StoreId } from '../../sr
 import { compareKeys, epochAtLeast, keyInRange } from '../../src/cluster/region.js';
 import type { EtcdBackend } from '../../src/api/backend.js';
 import type { RegionPeerChange } from '../../src/cluster/region_ops.js';
+import type { LeaseCall } from '../../src/router/router.js';
 import { slotCount, slotOf } from '../../src/router/slots.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import { Prng, type Rand } from '../../src/util/prng.js';
@@ -87,12 +88,7 @@ export interface RegionHeartbeat {
   readQps: number;
 }
 
-export type LeaseCall =
-  | { action: 'grant'; ttl: number; id: bigint }
-  | { action: 'revoke'; id: bigint }
-  | { action: 'keepAlive'; id: bigint }
-  | { action: 'timeToLive'; id: bigint }
-  | { action: 'leases' };
+export type { LeaseCall } from '../../src/router/router.js';
 
 export class PdNotLeader extends Error {
   readonly code = 'PdNotLeader';
