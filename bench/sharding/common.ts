@@ -7,7 +7,7 @@
 // bench/results/<YYYY-MM-DD-HH-MM>-sharding-<name>/results.json and report.md.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,29 @@ export interface Usage {
   rssBytesMax: number;
   /** CPU % of one core in each window of `everyMs`. */
   cpuPercentSamples: number[];
+  /** CPU % of one core per thread (the main thread's ID is the PID), busiest first. */
+  threads: Array<{ tid: number; main: boolean; cpuPercentOfOneCore: number }>;
+}
+
+/** utime + stime of each thread of a process, in seconds. */
+function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
 }
 
 /** Samples `pid` for `seconds`: CPU from /proc/PID/stat deltas, VmRSS from /proc/PID/status. */
@@ -110,6 +133,7 @@ export async function sampleUsage(pid: number, seconds: number, everyMs = 1000):
   const rss = () => rssBytes(pid) ?? 0;
   const t0 = performance.now();
   const cpu0 = cpu();
+  const threads0 = threadCpuSeconds(pid);
   const rssBytesStart = rss();
   let rssBytesMax = rssBytesStart;
   const samples: number[] = [];
@@ -126,7 +150,12 @@ export async function sampleUsage(pid: number, seconds: number, everyMs = 1000):
   }
   const wallS = (performance.now() - t0) / 1000;
   const rssBytesEnd = rss();
+  const threads = [...threadCpuSeconds(pid)]
+    .map(([tid, c]) => ({ tid, main: tid === pid, cpuPercentOfOneCore: round2((100 * (c - (threads0.get(tid) ?? 0))) / wallS) }))
+    .filter((t) => t.cpuPercentOfOneCore > 0)
+    .sort((a, b) => b.cpuPercentOfOneCore - a.cpuPercentOfOneCore);
   return {
+    threads,
     seconds: round1(wallS),
     cpuPercentOfOneCore: round2((100 * (cpu() - cpu0)) / wallS),
     rssBytesStart,

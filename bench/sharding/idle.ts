@@ -132,7 +132,11 @@ async function main(): Promise<number> {
       `${x.regions.toLocaleString('en-US').padEnd(9)} ${`${x.store.cpuPercentOfOneCore.toFixed(2)} %`.padEnd(27)} ${`${(x.store.rssBytesEnd / 1e6).toFixed(0)} MB (${mib(x.store.rssBytesEnd)})`.padEnd(23)} ${`${x.pd.cpuPercentOfOneCore.toFixed(2)} %`.padEnd(8)} ${x.splitShownS === null ? '-' : `${x.splitShownS} s`}`,
     );
   }
-  r.print(`(CPU per ${1} s window, store: ${runs.map((x) => `${x.regions} regions [${x.store.cpuPercentSamples.join(' ')}]`).join('; ')})`);
+  r.print(`(CPU per 1 s window, store: ${runs.map((x) => `${x.regions} regions [${x.store.cpuPercentSamples.map((v) => v.toFixed(0)).join(' ')}]`).join('; ')})`);
+  for (const x of runs) {
+    const top = x.store.threads.slice(0, 4).map((t) => `${t.main ? 'main' : `thread ${t.tid}`} ${t.cpuPercentOfOneCore.toFixed(1)} %`);
+    r.print(`(store threads, ${x.regions} regions: ${top.join(', ')}; the lanes are worker threads, and a split's regions stay on their parent's lane)`);
+  }
   const big = runs[runs.length - 1]!;
   const cpuOk = big.store.cpuPercentOfOneCore < targetCpuPercent;
   const rssOk = big.store.rssBytesMax < targetRssBytes;
