@@ -82,6 +82,8 @@ export interface PeerContext {
   now(): number;
   /** Which keys of the lane's tablets carry which lease. */
   leases: LeaseIndex;
+  /** A hibernating peer woke up: the lane drives it again. */
+  onWake(peer: Peer): void;
   /** The tablet a region's keys live in: shared by a lane's range-mode regions, one per hash group. */
   kvFor(region: Region): MvccStore;
   /** Inside the lane's write: the region's new shape is durable with the applied index. */
@@ -273,7 +275,7 @@ export class Peer {
   }
 
   private canHibernate(): boolean {
-    if (this.awaitingTs.length > 0 || this.waiting.size > 0 || this.readRounds.size > 0 || this.readQueue.length > 0) return false;
+    if (this.awaitingTs.length > 0 || this.waiting.size > 0 || this.readRounds.size > 0 || this.readQueue.length > 0 || this.feeds.length > 0) return false;
     if (this.lead === 0) return false;
     if (!this.isLeader) return true;
     const last = this.node.raft.raftLog.lastIndex();
@@ -285,6 +287,7 @@ export class Peer {
   }
 
   wake(): void {
+    if (this.hibernating) this.ctx.onWake(this);
     this.hibernating = false;
     this.idleTicks = 0;
   }

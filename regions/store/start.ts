@@ -55,6 +55,8 @@ const remoteCallTimeoutMs = 8_000;
 const readOnlyOps = new Set<RegionOp['op']>(['range', 'events', 'localState', 'leases', 'leaseKeys', 'exportSlots']);
 /** How often the store may send a round of region heartbeats (changes go out this fast). */
 const regionRoundMs = 200;
+/** Region heartbeats per PD call. */
+const regionHeartbeatsPerCall = 500;
 /** Every region leader reports at least this often, changed or not (TiKV: 60 s). */
 const regionKeepaliveMs = 60_000;
 /** A region without a leader this long makes the store ask PD whether its peer still belongs. */
@@ -345,19 +347,27 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       };
     });
     roundInFlight = true;
-    pd.call<{ commands: Array<{ regionId: RegionId; command: RegionCommand }> }>({ call: 'regionHeartbeats', store: storeId, hbs })
-      .then(
-        (reply) => {
-          for (const { regionId, command } of reply.commands) {
-            const r = lanes.regions.get(regionId);
-            if (r) runCommand(r, command);
-          }
-        },
-        () => {
-          for (const r of due) if (!dueHeartbeat.has(r.region.id)) dueHeartbeat.set(r.region.id, r);
-        },
-      )
-      .finally(() => (roundInFlight = false));
+    // In calls of at most regionHeartbeatsPerCall: one of 10,000 (after a big split) would
+    // outlast the PD client's call timeout and be sent again while PD still works on it.
+    const calls: Array<Promise<void>> = [];
+    for (let i = 0; i === 0 || i < hbs.length; i += regionHeartbeatsPerCall) {
+      const part = hbs.slice(i, i + regionHeartbeatsPerCall);
+      const partDue = due.slice(i, i + regionHeartbeatsPerCall);
+      calls.push(
+        pd.call<{ commands: Array<{ regionId: RegionId; command: RegionCommand }> }>({ call: 'regionHeartbeats', store: storeId, hbs: part }).then(
+          (reply) => {
+            for (const { regionId, command } of reply.commands) {
+              const r = lanes.regions.get(regionId);
+              if (r) runCommand(r, command);
+            }
+          },
+          () => {
+            for (const r of partDue) if (!dueHeartbeat.has(r.region.id)) dueHeartbeat.set(r.region.id, r);
+          },
+        ),
+      );
+    }
+    void Promise.all(calls).finally(() => (roundInFlight = false));
   }, regionRoundMs);
 
   // Peers left behind: a peer removed from its region while this store was down or cut off never
