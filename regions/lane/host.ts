@@ -199,6 +199,11 @@ export class LaneHost {
     return new Map(parts.flat());
   }
 
+  /** Wakes the hibernating peers whose leader is on `store` (it looks down). */
+  wakeLedBy(store: StoreId): void {
+    for (let lane = 0; lane < this.workers.length; lane++) this.enqueue(lane, { t: 'wakeLedBy', store });
+  }
+
   /** Drops this store's stale peer of a region (see the 'destroy' message). */
   destroy(region: RegionId, confVer: number): void {
     const lane = this.laneOf.get(region);

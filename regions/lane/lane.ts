@@ -349,6 +349,9 @@ export class Lane {
         case 'destroy':
           this.destroyStale(m.region, m.confVer);
           break;
+        case 'wakeLedBy':
+          for (const p of this.peers.values()) if (p.hibernating && p.leaderPeer()?.storeId === m.store) p.wake();
+          break;
         case 'leaseSummary': {
           const byRegion: Array<[RegionId, bigint[]]> = [];
           for (const p of this.peers.values()) {

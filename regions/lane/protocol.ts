@@ -30,6 +30,8 @@ export type ToLane =
    * lists it at a newer confVer): drop it, as if it had applied its own removal.
    */
   | { t: 'destroy'; region: RegionId; confVer: number }
+  /** A store looks down: every peer here that follows a leader on it wakes (and can elect). */
+  | { t: 'wakeLedBy'; store: StoreId }
   /** Which leases the keys of each region this lane leads carry (for the store's lease reaper). */
   | { t: 'leaseSummary'; id: number }
   | { t: 'stop' };

@@ -55,6 +55,8 @@ const remoteCallTimeoutMs = 8_000;
 const readOnlyOps = new Set<RegionOp['op']>(['range', 'events', 'localState', 'leases', 'leaseKeys', 'exportSlots']);
 /** How often the store may send a round of region heartbeats (changes go out this fast). */
 const regionRoundMs = 200;
+/** A store PD has not heard from this long is taken for down: regions it leads wake here. */
+const storeSilentMs = 3_000;
 /** Region heartbeats per PD call. */
 const regionHeartbeatsPerCall = 500;
 /** Every region leader reports at least this often, changed or not (TiKV: 60 s). */
@@ -313,6 +315,12 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
       (reply) => {
         learnStores(reply.stores);
         createMissing(reply.bootstrap);
+        // Hibernating followers do not notice a dead leader (nothing ticks): wake the regions
+        // led by a store PD has not heard from for a while, so they elect a new leader.
+        const now = Date.now();
+        for (const s of reply.stores as Array<StoreInfo & { lastHeartbeatMs: number }>) {
+          if (s.id !== storeId && now - s.lastHeartbeatMs > storeSilentMs) lanes.wakeLedBy(s.id);
+        }
       },
       (err: Error) => log(`flotilla: store ${storeId}: heartbeat to PD failed: ${err.message}`),
     );
