@@ -438,10 +438,20 @@ export function waitRegions(pd: PdApi, what: string, accept: (rs: RegionJson[]) 
 }
 
 /** Splits at `key` through PD's API and waits until a settled region starts at `key`. */
-export async function splitAndWait(pd: PdApi, key: string, timeoutMs = 20_000): Promise<RegionJson[]> {
-  await pd.split(key);
+export async function splitAndWait(pd: PdApi, key: string, timeoutMs = 40_000): Promise<RegionJson[]> {
   const k = Buffer.from(key).toString('base64');
-  return waitRegions(pd, `a region starting at ${JSON.stringify(key)}`, (rs) => rs.some((r) => r.startBase64 === k), timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  // A hand-made split can be overtaken (the region's leader died with the command, or PD's own
+  // scheduling reshaped the region first): ask again every few seconds, as an operator would.
+  for (;;) {
+    await pd.split(key).catch(() => undefined);
+    const left = deadline - Date.now();
+    try {
+      return await waitRegions(pd, `a region starting at ${JSON.stringify(key)}`, (rs) => rs.some((r) => r.startBase64 === k), Math.max(1, Math.min(5_000, left)));
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+  }
 }
 
 /** The region holding `key`. */
