@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { checkEtcdHistory, HistoryRecorder, withStaleRead, type Pending } from '../support/history.js';
-import { regionOfKey, splitAndWait, waitRegions, waitUntil, type RangeCluster, type RegionJson } from '../support/sharded.js';
+import { mergeAndWait, regionOfKey, splitAndWait, waitRegions, waitUntil, type RangeCluster, type RegionJson } from '../support/sharded.js';
 import { Prng } from '../../src/util/prng.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -352,6 +352,13 @@ export async function split(ctx: NemesisContext, key: string): Promise<void> {
   ctx.log(`asking PD to split at ${key}`);
   const rs = await splitAndWait(ctx.cluster.pd, key);
   ctx.log(`split at ${key}: ${rs.length} regions`);
+}
+
+/** Merges the region starting at `key` into its left neighbour (PD's API) and waits until PD shows it gone. */
+export async function merge(ctx: NemesisContext, key: string): Promise<void> {
+  ctx.log(`asking PD to merge the region starting at ${key} into its left neighbour`);
+  const rs = await mergeAndWait(ctx.cluster.pd, key);
+  ctx.log(`merged at ${key}: ${rs.length} regions`);
 }
 
 /** Moves the leadership of the region holding `key` to another store, and waits until PD sees it there. */

@@ -1,7 +1,8 @@
 // Range mode under a nemesis, short enough for `npm test` (about 30 s of load): 6 clients (4
 // over gRPC, 2 over the JSON gateway, spread over the 3 stores) put, get and compare-and-swap 36
-// keys while, in sequence, 3 splits, a leader transfer, a store SIGKILLed and restarted on its
-// data dir, and a 4th split (so the restarted store takes part in one). See chaos.ts for what
+// keys while, in sequence: 4 splits, a leader transfer, a merge (of [ck/27, ck/31) into the
+// region on its left), a store SIGKILLed and restarted on its data dir, and the split at ck/27
+// again (so the restarted store takes part in one). See chaos.ts for what
 // is checked; each property is its own test. range-chaos-long.ts is the longer variant.
 //
 //   CHAOS_SEED=N (default 11) picks the clients' choices; CHAOS_LOG=FILE writes the timeline as it happens.
@@ -10,13 +11,13 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fastRaftFlags, outsideSigterm, startRangeCluster, type RangeCluster } from '../support/sharded.js';
-import { checkChaos, killAndRestart, runChaos, split, transferLeader, type ChaosResult, type Verdicts } from './chaos.js';
+import { checkChaos, killAndRestart, merge, runChaos, split, transferLeader, type ChaosResult, type Verdicts } from './chaos.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const splitKeys = ['ck/18', 'ck/09', 'ck/27', 'ck/31'];
 
-describe('range mode: puts, gets and cas stay linearizable through splits, a leader transfer and a store crash', { timeout: 180_000 }, () => {
+describe('range mode: puts, gets and cas stay linearizable through splits, a leader transfer, a merge and a store crash', { timeout: 180_000 }, () => {
   let c: RangeCluster | undefined;
   let run: ChaosResult | undefined;
   let v: Verdicts | undefined;
@@ -42,15 +43,17 @@ describe('range mode: puts, gets and cas stay linearizable through splits, a lea
         ...(process.env.CHAOS_LOG ? { log: (l: string) => appendFileSync(process.env.CHAOS_LOG!, `${l}\n`) } : {}),
         nemesis: async (ctx) => {
           await sleep(2000);
-          for (const k of splitKeys.slice(0, 3)) {
+          for (const k of splitKeys) {
             await split(ctx, k);
             await sleep(1500);
           }
           await transferLeader(ctx, 'ck/20');
           await sleep(1500);
+          await merge(ctx, 'ck/27');
+          await sleep(1500);
           killed = await killAndRestart(ctx, { downMs: 2500 });
           await sleep(1500);
-          await split(ctx, splitKeys[3]!);
+          await split(ctx, 'ck/27');
         },
       });
       v = checkChaos(`range chaos (seed ${seed})`, run);
@@ -78,7 +81,7 @@ describe('range mode: puts, gets and cas stay linearizable through splits, a lea
     assert.deepEqual(dead, []);
   });
 
-  test('the nemesis split the key space 4 times, moved a leader and restarted a store', () => {
+  test('the nemesis split the key space 5 times, moved a leader, merged two regions and restarted a store', () => {
     const { run } = done();
     assert.equal(run.nemesisError, undefined, run.nemesisLog.join('\n'));
     assert.deepEqual(run.regions.map((r) => r.start), ['""', '"ck/09"', '"ck/18"', '"ck/27"', '"ck/31"'], run.nemesisLog.join('\n'));

@@ -134,6 +134,16 @@ export class PdApi {
   transferLeader(region: number, store: number): Promise<unknown> {
     return this.call('POST', '/pd/api/v1/transfer-leader', { region, store });
   }
+
+  /** Range mode: asks PD to merge region `source` into its neighbour `target`. */
+  merge(source: number, target: number): Promise<unknown> {
+    return this.call('POST', '/pd/api/v1/merge', { source, target });
+  }
+
+  /** Hash mode: asks PD to move `slots` ([[first, last], ...]) from group `from` to group `to`. */
+  moveSlots(from: number, to: number, slots: ReadonlyArray<readonly [number, number]>): Promise<unknown> {
+    return this.call('POST', '/pd/api/v1/move-slots', { from, to, slots });
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -448,6 +458,29 @@ export async function splitAndWait(pd: PdApi, key: string, timeoutMs = 40_000): 
     const left = deadline - Date.now();
     try {
       return await waitRegions(pd, `a region starting at ${JSON.stringify(key)}`, (rs) => rs.some((r) => r.startBase64 === k), Math.max(1, Math.min(5_000, left)));
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+  }
+}
+
+/**
+ * Merges the region starting at `key` into its left neighbour through PD's API, and waits until
+ * no settled region starts at `key`. Asked again every few seconds, as splitAndWait does.
+ */
+export async function mergeAndWait(pd: PdApi, key: string, timeoutMs = 40_000): Promise<RegionJson[]> {
+  const k = Buffer.from(key).toString('base64');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rs = await waitRegions(pd, 'settled regions', () => true, Math.max(1, deadline - Date.now()));
+    const source = rs.find((r) => r.startBase64 === k);
+    if (!source) return rs;
+    const target = rs.find((r) => r.endBase64 === k);
+    if (!target) throw new Error(`no region ends at ${JSON.stringify(key)}: nothing to merge ${source.id} into`);
+    await pd.merge(source.id, target.id).catch(() => undefined);
+    const left = deadline - Date.now();
+    try {
+      return await waitRegions(pd, `no region starting at ${JSON.stringify(key)}`, (now) => !now.some((r) => r.startBase64 === k), Math.max(1, Math.min(5_000, left)));
     } catch (err) {
       if (Date.now() >= deadline) throw err;
     }
