@@ -17,7 +17,7 @@ import { RegionCache } from '../../src/router/region_cache.js';
 import type { RouteTable } from '../../src/router/route.js';
 import { SlotTable } from '../../src/router/slot_table.js';
 import { Router, type RegionSender } from '../../src/router/router.js';
-import { peerAddressOf, Transport } from '../../src/transport/index.js';
+import { peerAddressOf, Transport, TransportCallError } from '../../src/transport/index.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import { Prng } from '../../src/util/prng.js';
 import { LaneHost } from '../lane/host.js';
@@ -127,6 +127,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     onSnapshotStatus: () => {
       // Region peers are created with their data (bootstrap, split); snapshots come with moves.
     },
+    onCall: (_from, payload) => serveCall(payload),
   });
   const learnStores = (list: StoreInfo[]) => {
     for (const s of list) {
@@ -187,47 +188,73 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
   };
   createMissing(first.bootstrap);
 
-  // ---- calls to regions: this store's lanes, or another store's internal route ----
+  // ---- calls to regions: this store's lanes, or another store's ----
+  //
+  // To another store, a call goes over the peer link shared with Raft messages (requests of one
+  // event-loop turn share a frame; answers come back as they are ready). While that link is not
+  // open, it goes to the store's internal HTTP route on its client port instead.
   const agent = keepAliveAgent(64);
   const sender: RegionSender = {
     async send(store, region, op) {
       if (store === storeId) return lanes.call(region.id, region.epoch, op);
       const info = stores.get(store);
       if (!info) throw new RegionCallError({ kind: 'region', error: { code: 'RegionNotFound', regionId: region.id } });
-      let answer;
-      try {
-        answer = await postMsgpack(agent, new URL(internalPath, info.clientUrl), pack({ region: region.id, epoch: region.epoch, op }), remoteCallTimeoutMs);
-      } catch (err) {
+      const request = pack({ region: region.id, epoch: region.epoch, op });
+      // Cut off after sending, a write may still apply there: its outcome is unknown, and
+      // retrying it could apply it twice. etcd answers such a write with a timeout; so do we.
+      // Reads, and anything certainly not sent (the store is down), try another peer.
+      const cutOff = (notSent: boolean) => {
         table.clearLeader(region.id);
-        // Refused before anything was sent (the store is down): try another peer. Cut off after
-        // sending, a write may still apply there: its outcome is unknown, and retrying it could
-        // apply it twice. etcd answers such a write with a timeout; so do we. Reads are retried.
-        const notSent = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-        if (notSent || readOnlyOps.has(op.op)) throw new RegionCallError({ kind: 'region', error: { code: 'NotLeader', regionId: region.id } });
-        throw new RegionCallError({ kind: 'etcd', code: 'Timeout', message: 'etcdserver: request timed out' });
+        if (notSent || readOnlyOps.has(op.op)) return new RegionCallError({ kind: 'region', error: { code: 'NotLeader', regionId: region.id } });
+        return new RegionCallError({ kind: 'etcd', code: 'Timeout', message: 'etcdserver: request timed out' });
+      };
+      let body: Uint8Array;
+      try {
+        body = await transport!.call(String(store), request, remoteCallTimeoutMs);
+      } catch (err) {
+        if (!(err instanceof TransportCallError)) throw err;
+        if (err.remote) throw new RegionCallError({ kind: 'etcd', code: 'Unavailable', message: `store ${store}: ${err.message}` });
+        if (err.sent) throw cutOff(false);
+        let answer;
+        try {
+          answer = await postMsgpack(agent, new URL(internalPath, info.clientUrl), request, remoteCallTimeoutMs);
+        } catch (httpErr) {
+          throw cutOff((httpErr as NodeJS.ErrnoException).code === 'ECONNREFUSED');
+        }
+        if (answer.status !== 200) throw new RegionCallError({ kind: 'etcd', code: 'Unavailable', message: `store ${store}: HTTP ${answer.status}` });
+        body = answer.body;
       }
-      if (answer.status !== 200) throw new RegionCallError({ kind: 'etcd', code: 'Unavailable', message: `store ${store}: HTTP ${answer.status}` });
-      const r = unpack<{ ok: boolean; value?: unknown; error?: CallError }>(answer.body);
+      const r = unpack<{ ok: boolean; value?: unknown; error?: CallError }>(body);
       if (r.ok) return r.value;
       throw new RegionCallError(r.error!);
     },
   };
+  /** Runs another store's call on this store's lanes; the answer says ok or the region error. */
+  async function serveCall(payload: Uint8Array): Promise<Uint8Array> {
+    const call = unpack<{ region: RegionId; epoch: Region['epoch']; op: RegionOp }>(payload);
+    if (!host) return pack({ ok: false, error: { kind: 'region', error: { code: 'RegionNotFound', regionId: call.region } } satisfies CallError });
+    try {
+      return pack({ ok: true, value: await host.call(call.region, call.epoch, call.op) });
+    } catch (err) {
+      return pack({ ok: false, error: err instanceof RegionCallError ? err.error : { kind: 'etcd', code: 'Unavailable', message: (err as Error).message } });
+    }
+  }
   const internalRoutes = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.url !== internalPath || req.method !== 'POST') return false;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const call = unpack<{ region: RegionId; epoch: Region['epoch']; op: RegionOp }>(Buffer.concat(chunks));
-      lanes.call(call.region, call.epoch, call.op).then(
-        (value) => reply({ ok: true, value }),
-        (err: Error) => reply({ ok: false, error: err instanceof RegionCallError ? err.error : { kind: 'etcd', code: 'Unavailable', message: err.message } }),
+      serveCall(Buffer.concat(chunks)).then(
+        (out) => {
+          res.writeHead(200, { 'content-type': 'application/x-msgpack', 'content-length': out.length });
+          res.end(out);
+        },
+        (err: Error) => {
+          res.writeHead(400, { 'content-type': 'text/plain' });
+          res.end(err.message);
+        },
       );
     });
-    const reply = (body: unknown) => {
-      const out = pack(body);
-      res.writeHead(200, { 'content-type': 'application/x-msgpack', 'content-length': out.length });
-      res.end(out);
-    };
     return true;
   };
 

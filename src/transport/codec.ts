@@ -7,13 +7,18 @@
 //   entries:  [[term, index, entryType, data], ...]
 //   snapshot: null | [data, index, term, voters, learners, votersOutgoing, learnersNext, autoLeave]
 //   context:  null | string
+//
+// Calls frame: a msgpack array of call tuples, each one of
+//   [0, id, payload]    a request (payload: bytes the receiver's onCall decodes)
+//   [1, id, payload]    the answer to request `id` of the other side
+//   [2, id, message]    request `id` failed on the other side (message: why)
 
 import type { Entry, EntryType, Index, Message, MessageType, Snapshot, Term } from '../raft/types.js';
 import { isLocalMessage } from '../raft/types.js';
 import { assert } from '../util/assert.js';
 import { packValue, unpackValue } from './msgpack.js';
 
-export const wireVersion = 1;
+export const wireVersion = 2;
 
 /** A frame that does not decode as what it claims to be: the link is closed. */
 export class FrameDecodeError extends Error {
@@ -85,6 +90,40 @@ export function packMessage(m: Message): Uint8Array {
     m.context ?? null,
     snapshot,
   ]);
+}
+
+/** One entry of a calls frame (see the top of this file). */
+export type CallTuple =
+  | { type: 'call'; id: number; payload: Uint8Array }
+  | { type: 'answer'; id: number; payload: Uint8Array }
+  | { type: 'failure'; id: number; message: string };
+
+const callTypeCodes = { call: 0, answer: 1, failure: 2 } as const;
+
+/** Encodes one calls-frame entry; a frame body is arrayHeader(n) followed by n of these. */
+export function packCall(c: CallTuple): Uint8Array {
+  return packValue([callTypeCodes[c.type], c.id, c.type === 'failure' ? c.message : c.payload]);
+}
+
+/** Decodes a calls frame's body. Payloads are copied out of the frame. */
+export function unpackCalls(body: Uint8Array): CallTuple[] {
+  const value = unpackValue(body);
+  if (!Array.isArray(value)) throw new FrameDecodeError('calls frame is not an array');
+  return value.map((t: unknown): CallTuple => {
+    if (!Array.isArray(t) || t.length !== 3) throw new FrameDecodeError('call is not a 3-tuple');
+    const id = int(t[1]);
+    switch (t[0]) {
+      case 0:
+        return { type: 'call', id, payload: bytes(t[2]) };
+      case 1:
+        return { type: 'answer', id, payload: bytes(t[2]) };
+      case 2:
+        if (typeof t[2] !== 'string') throw new FrameDecodeError('call failure message is not a string');
+        return { type: 'failure', id, message: t[2] };
+      default:
+        throw new FrameDecodeError(`unknown call type code ${String(t[0])}`);
+    }
+  });
 }
 
 /** Decodes a batch frame's body: a msgpack array of message tuples. */

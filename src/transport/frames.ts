@@ -2,11 +2,12 @@
 //
 //   [u32 big-endian: length of kind + body][u8 kind][body]
 //
-// A link carries exactly: the dialer's hello, the acceptor's reply, then batches both ways.
+// A link carries exactly: the dialer's hello, the acceptor's reply, then batches (Raft messages)
+// and calls (store-to-store requests and their answers, codec.ts) both ways.
 
 import { FrameDecodeError } from './codec.js';
 
-export const FrameKind = { hello: 1, helloReply: 2, batch: 3 } as const;
+export const FrameKind = { hello: 1, helloReply: 2, batch: 3, calls: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export const frameHeaderBytes = 5;
@@ -51,7 +52,7 @@ export class FrameReader {
       if (this.bufferedBytes < 4 + length) return frames;
       const whole = this.take(4 + length);
       const kind = whole[4]!;
-      if (kind !== FrameKind.hello && kind !== FrameKind.helloReply && kind !== FrameKind.batch) {
+      if (kind !== FrameKind.hello && kind !== FrameKind.helloReply && kind !== FrameKind.batch && kind !== FrameKind.calls) {
         throw new FrameDecodeError(`unknown frame kind ${kind}`);
       }
       frames.push({ kind, body: whole.subarray(frameHeaderBytes) });

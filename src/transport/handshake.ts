@@ -10,12 +10,13 @@ import {
   packHello,
   packHelloReply,
   unpackBatch,
+  unpackCalls,
   unpackHello,
   unpackHelloReply,
   wireVersion,
 } from './codec.js';
 import { Connection } from './connection.js';
-import { FrameKind } from './frames.js';
+import { type Frame, FrameKind } from './frames.js';
 import type { PeerLink } from './peer_link.js';
 import type { PeerAddress, PeerId, TransportLimits, TransportLogger, TransportTimers } from './types.js';
 
@@ -29,6 +30,13 @@ export interface HandshakeContext {
   readonly connections: Set<Connection>;
 }
 
+/** A frame on an open link: Raft messages or calls. */
+function receiveOpen(link: PeerLink, frame: Frame): void {
+  if (frame.kind === FrameKind.batch) link.receive(unpackBatch(frame.body));
+  else if (frame.kind === FrameKind.calls) link.receiveCalls(unpackCalls(frame.body));
+  else throw new FrameDecodeError(`unexpected frame kind ${frame.kind}`);
+}
+
 /** Dials `address` for `link`; reports back with link.attach / link.dialFailed / link.detach. */
 export function dialPeer(ctx: HandshakeContext, link: PeerLink, address: PeerAddress): void {
   const socket = connect({ host: address.host, port: address.port });
@@ -37,8 +45,7 @@ export function dialPeer(ctx: HandshakeContext, link: PeerLink, address: PeerAdd
   const conn = new Connection(socket, ctx.limits.frameBytesMax, {
     onFrame(c, frame) {
       if (open) {
-        if (frame.kind !== FrameKind.batch) throw new FrameDecodeError(`unexpected frame kind ${frame.kind}`);
-        link.receive(unpackBatch(frame.body));
+        receiveOpen(link, frame);
         return;
       }
       if (frame.kind !== FrameKind.helloReply) throw new FrameDecodeError('expected a hello reply');
@@ -83,8 +90,7 @@ export function acceptPeer(ctx: HandshakeContext, socket: Socket, linkFor: (peer
     onFrame(c, frame) {
       if (refused) return;
       if (link !== undefined) {
-        if (frame.kind !== FrameKind.batch) throw new FrameDecodeError(`unexpected frame kind ${frame.kind}`);
-        link.receive(unpackBatch(frame.body));
+        receiveOpen(link, frame);
         return;
       }
       if (frame.kind !== FrameKind.hello) throw new FrameDecodeError('expected a hello');

@@ -11,5 +11,6 @@ export {
   type TransportLogger,
   type TransportOptions,
   type TransportTimers,
+  TransportCallError,
 } from './types.js';
 export { FrameDecodeError, wireVersion } from './codec.js';

@@ -11,14 +11,20 @@
 //         message that does not fit is dropped and the peer reported unreachable. A single
 //         message larger than the limit is accepted into an empty queue, so a big snapshot can
 //         still go out; memory stays bounded by max(limit, one message).
+// Calls:  requests to the peer and answers to its requests queue beside the messages and go out
+//         in the same flush, as one calls frame per turn. A request waits for its answer until
+//         its timeout or until the connection it went out on closes; either way its outcome is
+//         unknown to the caller (TransportCallError.sent). Answers owed on a connection that
+//         closed are dropped: the caller on the other side has given up on them already.
 
 import { arrayHeader } from './msgpack.js';
-import { packMessage } from './codec.js';
+import { type CallTuple, packCall, packMessage } from './codec.js';
 import type { Connection } from './connection.js';
 import { FrameKind } from './frames.js';
 import type { Message } from '../raft/types.js';
-import type {
-  PeerAddress,
+import {
+  TransportCallError,
+  type PeerAddress,
   PeerId,
   SnapshotRef,
   TransportHandlers,
@@ -57,6 +63,12 @@ export class PeerLink {
   private dialFailures = 0;
   private reconnectTimer: unknown = undefined;
   private removed = false;
+  /** Packed call tuples (requests and answers) for the next flush. */
+  private calls: Uint8Array[] = [];
+  private callBytes = 0;
+  private nextCallId = 1;
+  /** Requests written or queued on the current connection, waiting for their answers. */
+  private readonly waiting = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; timer: unknown }>();
 
   constructor(
     readonly id: PeerId,
@@ -69,9 +81,74 @@ export class PeerLink {
     return this.conn !== undefined && !this.conn.isClosed;
   }
 
-  /** Bytes waiting for this peer: in the queue and in the socket's buffer. */
+  /** Bytes waiting for this peer: in the queues and in the socket's buffer. */
   get pendingBytes(): number {
-    return this.queuedBytes + (this.isOpen ? this.conn!.bufferedBytes : 0);
+    return this.queuedBytes + this.callBytes + (this.isOpen ? this.conn!.bufferedBytes : 0);
+  }
+
+  /** Sends a request on the open connection; see Transport.call. */
+  call(payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (!this.isOpen || this.removed) return Promise.reject(new TransportCallError(`no open link to member ${this.id}`, false));
+    const id = this.nextCallId++;
+    const bytes = packCall({ type: 'call', id, payload });
+    const pending = this.pendingBytes;
+    if (pending > 0 && pending + bytes.length > this.ctx.limits.queueBytesMax) {
+      return Promise.reject(new TransportCallError(`the link to member ${this.id} has ${pending} bytes queued`, false));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = this.ctx.timers.setTimeout(() => {
+        if (this.waiting.delete(id)) reject(new TransportCallError(`member ${this.id} did not answer within ${timeoutMs} ms`, true));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      this.queueCall(bytes);
+    });
+  }
+
+  /** Calls tuples arrived on this link's connection. */
+  receiveCalls(tuples: CallTuple[]): void {
+    if (this.removed || !this.ctx.live()) return;
+    const conn = this.conn;
+    for (const t of tuples) {
+      if (t.type === 'call') {
+        const handler = this.ctx.handlers.onCall;
+        const answered = handler ? handler(this.id, t.payload) : Promise.reject(new Error('this member takes no calls'));
+        answered.then(
+          (payload) => this.answer(conn, { type: 'answer', id: t.id, payload }),
+          (err: unknown) => this.answer(conn, { type: 'failure', id: t.id, message: err instanceof Error ? err.message : String(err) }),
+        );
+        continue;
+      }
+      const w = this.waiting.get(t.id);
+      if (w === undefined) continue; // timed out already
+      this.waiting.delete(t.id);
+      this.ctx.timers.clearTimeout(w.timer);
+      if (t.type === 'answer') w.resolve(t.payload);
+      else w.reject(new TransportCallError(`member ${this.id}: ${t.message}`, true, true));
+    }
+  }
+
+  /** Queues an answer, if the connection the request came on is still this link's. */
+  private answer(conn: Connection | undefined, t: CallTuple): void {
+    if (this.removed || !this.ctx.live() || conn === undefined || conn !== this.conn || conn.isClosed) return;
+    this.queueCall(packCall(t));
+  }
+
+  private queueCall(bytes: Uint8Array): void {
+    this.calls.push(bytes);
+    this.callBytes += bytes.length;
+    if (this.callBytes + this.queuedBytes >= this.ctx.limits.batchBytesMax) this.flush();
+    else this.scheduleFlush();
+  }
+
+  /** The requests in flight will not be answered: their outcome is unknown to their callers. */
+  private failWaiting(reason: string): void {
+    if (this.waiting.size === 0) return;
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) {
+      this.ctx.timers.clearTimeout(w.timer);
+      w.reject(new TransportCallError(`the link to member ${this.id} closed (${reason}) before an answer came`, true));
+    }
   }
 
   /** Sets (or changes) where the peer listens; the dialing side (re)connects there. */
@@ -124,7 +201,10 @@ export class PeerLink {
     }
     const previous = this.conn;
     this.conn = conn;
-    if (previous !== undefined && previous !== conn) previous.destroy('replaced by a newer connection');
+    if (previous !== undefined && previous !== conn) {
+      previous.destroy('replaced by a newer connection');
+      this.dropCalls('replaced by a newer connection');
+    }
     this.dialing = false;
     this.dialFailures = 0;
     this.reportedDown = false;
@@ -137,6 +217,7 @@ export class PeerLink {
   detach(conn: Connection, reason: string | undefined): void {
     if (conn !== this.conn) return;
     this.conn = undefined;
+    this.dropCalls(reason ?? 'connection closed');
     if (this.removed || !this.ctx.live()) return;
     this.ctx.logger.warn(`transport: link to member ${this.id} closed${reason ? `: ${reason}` : ''}`);
     if (!this.reportedDown) {
@@ -180,6 +261,7 @@ export class PeerLink {
     this.queue = [];
     this.queuedBytes = 0;
     this.conn?.destroy('peer removed');
+    this.dropCalls('peer removed');
     if (!this.ctx.live()) return;
     for (const q of queued) if (q.snapshot) this.ctx.handlers.onSnapshotStatus(this.id, false, q.snapshot);
   }
@@ -219,11 +301,24 @@ export class PeerLink {
     this.ctx.timers.setImmediate(() => this.flush());
   }
 
-  /** Writes the whole queue as frames of about `batchBytesMax` each. */
+  /** Requests and answers queued for a connection that is gone: nothing can deliver them. */
+  private dropCalls(reason: string): void {
+    this.calls = [];
+    this.callBytes = 0;
+    this.failWaiting(reason);
+  }
+
+  /** Writes the whole queue as frames of about `batchBytesMax` each, then the calls. */
   private flush(): void {
     this.flushScheduled = false;
     const conn = this.conn;
     if (conn === undefined || conn.isClosed) return;
+    if (this.calls.length > 0) {
+      // Calls first: a request is small and someone waits on it; Raft batches can be megabytes.
+      conn.writeFrame(FrameKind.calls, [arrayHeader(this.calls.length), ...this.calls]);
+      this.calls = [];
+      this.callBytes = 0;
+    }
     const { batchBytesMax } = this.ctx.limits;
     let at = 0;
     while (at < this.queue.length) {

@@ -15,6 +15,7 @@ import type { Connection } from './connection.js';
 import { acceptPeer, dialPeer, type HandshakeContext } from './handshake.js';
 import { type LinkContext, PeerLink } from './peer_link.js';
 import {
+  TransportCallError,
   defaultTransportLimits,
   type PeerAddress,
   type PeerId,
@@ -61,6 +62,7 @@ export class Transport {
       onMessages: opts.onMessages,
       onUnreachable: opts.onUnreachable,
       onSnapshotStatus: opts.onSnapshotStatus,
+      ...(opts.onCall ? { onCall: opts.onCall } : {}),
     };
     this.handshake = { memberId: opts.memberId, clusterId: opts.clusterId, limits, timers, logger, connections: this.connections };
     this.linkContext = {
@@ -137,6 +139,18 @@ export class Transport {
       return;
     }
     link.enqueue(msgs);
+  }
+
+  /**
+   * Sends `payload` to `peer`'s onCall handler over the link shared with Raft messages, and
+   * resolves with its answer. Rejects with TransportCallError: `sent` false when the request
+   * certainly did not leave (no open link: use another way, or retry), true when its outcome is
+   * unknown (the link closed or `timeoutMs` passed first) or the peer's handler failed.
+   */
+  call(peer: PeerId, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const link = this.closed ? undefined : this.links.get(peer);
+    if (link === undefined) return Promise.reject(new TransportCallError(`no link to member ${peer}`, false));
+    return link.call(payload, timeoutMs);
   }
 
   /** Whether the link to `peer` is open (handshake done, socket up). */

@@ -33,6 +33,30 @@ export interface TransportHandlers {
    * message handed to send(), unless the transport was closed first. Raft's ReportSnapshot.
    */
   onSnapshotStatus(peer: PeerId, ok: boolean, snapshot: SnapshotRef): void;
+  /**
+   * A request from `from` (Transport.call on its side): resolves with the answer's bytes, or
+   * rejects with an error whose message goes back. Without it, every request is answered with a
+   * failure.
+   */
+  onCall?(from: PeerId, payload: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Why Transport.call did not return an answer. `sent` says whether the request may have reached
+ * the peer: false, it certainly did not (no open link, or the queue was full); true, its outcome
+ * is unknown (the link closed or the time ran out after it was queued for the socket), or the
+ * peer answered with a failure (`remote`).
+ */
+export class TransportCallError extends Error {
+  readonly code = 'FLOTILLA_TRANSPORT_CALL';
+  constructor(
+    message: string,
+    readonly sent: boolean,
+    readonly remote = false,
+  ) {
+    super(message);
+    this.name = 'TransportCallError';
+  }
 }
 
 /** Time, injected so tests and the simulator control it. */

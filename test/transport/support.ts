@@ -45,7 +45,7 @@ export function until(cond: () => boolean, what = 'condition'): Promise<void> {
 
 export async function startNode(
   id: PeerId,
-  opts: { clusterId?: string; port?: number; limits?: Partial<TransportLimits> } = {},
+  opts: { clusterId?: string; port?: number; limits?: Partial<TransportLimits>; onCall?: (from: PeerId, payload: Uint8Array) => Promise<Uint8Array> } = {},
 ): Promise<Node> {
   const node: Omit<Node, 'transport' | 'url'> & Partial<Node> = {
     id,
@@ -67,6 +67,7 @@ export async function startNode(
     onMessages: (from, msgs) => (node.received.push({ from, msgs }), poke()),
     onUnreachable: (peer) => (node.unreachable.push(peer), poke()),
     onSnapshotStatus: (peer, ok, ref) => (node.snapshots.push({ peer, ok, ref }), poke()),
+    ...(opts.onCall ? { onCall: opts.onCall } : {}),
   });
   node.url = `http://127.0.0.1:${node.transport.address.port}`;
   return node as Node;
