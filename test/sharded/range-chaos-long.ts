@@ -5,13 +5,13 @@
 //   CHAOS_ROUNDS=12 CHAOS_SEED=7 CHAOS_LANES=2 CHAOS_SPLIT_WHILE_DOWN=0 node dist/test/sharded/range-chaos-long.js
 //
 // Each round, in sequence: a split at a random key, a leader transfer of a random region, a
-// store SIGKILLed (alternately the one leading the most regions and a random one) with a split
+// merge of a random region into its left neighbour (every other round), a store SIGKILLed (alternately the one leading the most regions and a random one) with a split
 // asked for while it is down (so the restarted store catches up on a split it missed), its
 // restart on the same data dir, and one more split. Rounds * 3 splits in all, capped so that
 // regions keep a few keys each. Prints the timeline and one summary line; exits 1 on a failed check.
 
 import { fastRaftFlags, outsideSigterm, startRangeCluster } from '../support/sharded.js';
-import { checkChaos, killAndRestart, runChaos, split, transferLeader, type NemesisContext } from './chaos.js';
+import { checkChaos, killAndRestart, merge, runChaos, split, transferLeader, type NemesisContext } from './chaos.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,6 +57,13 @@ async function main(): Promise<number> {
           const key = ctx.keys[ctx.rand.int(ctx.keys.length)]!;
           await transferLeader(ctx, key);
           await sleep(1000);
+          if (round % 2 === 1 && used.size > 0) {
+            // A boundary made by an earlier split goes away (and its key may be split at again).
+            const k = [...used][ctx.rand.int(used.size)]!;
+            await merge(ctx, k);
+            used.delete(k);
+            await sleep(1000);
+          }
           await killAndRestart(ctx, {
             downMs: 3000,
             victim: round % 2 === 0 ? 'most-leaders' : 'random',
