@@ -48,13 +48,18 @@ type RegionCommand =
   | { kind: 'moveSlots'; slots: SlotRanges; to: RegionId }
   | { kind: 'merge'; target: RegionId };
 
-/** The internal route other stores' routers call with a region op (msgpack both ways). */
+/** Where another store's router sends a region op (msgpack both ways) while the peer link is down. */
 const internalPath = '/flotilla/internal/region';
 const remoteCallTimeoutMs = 8_000;
 /** Ops that change nothing: safe to send again when a call to another store was cut off. */
 const readOnlyOps = new Set<RegionOp['op']>(['range', 'events', 'localState', 'leases', 'leaseKeys', 'exportSlots']);
 /** How often the store may send a round of region heartbeats (changes go out this fast). */
 const regionRoundMs = 200;
+/**
+ * A round goes at least this often even with nothing to report: PD hands out commands (a split
+ * or transfer asked for by hand, an operator) only in its replies, so this bounds their wait.
+ */
+const commandPollMs = 500;
 /** A store PD has not heard from this long is taken for down: regions it leads wake here. */
 const storeSilentMs = 3_000;
 /** Region heartbeats per PD call. */
@@ -353,8 +358,8 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     );
   }, cfg.storeHeartbeatMs);
   // Region heartbeats go to PD in one call per round: leaders whose shape, leader or load
-  // changed, and every leader at least once per regionKeepaliveMs. Every regionHeartbeatMs a
-  // round goes even if empty: its reply carries commands for any region led here, so an idle,
+  // changed, and every leader at least once per regionKeepaliveMs. Every commandPollMs a round
+  // goes even if empty: its reply carries commands for any region led here, so an idle,
   // hibernating region still gets its operators.
   const lastSent = new Map<RegionId, number>();
   let lastRound = 0;
@@ -365,7 +370,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void):
     for (const [id, r] of lanes.regions) {
       if (r.isLeader && now - (lastSent.get(id) ?? 0) >= regionKeepaliveMs) dueHeartbeat.set(id, r);
     }
-    if (dueHeartbeat.size === 0 && now - lastRound < cfg.regionHeartbeatMs) return;
+    if (dueHeartbeat.size === 0 && now - lastRound < Math.min(cfg.regionHeartbeatMs, commandPollMs)) return;
     lastRound = now;
     const due = [...dueHeartbeat.values()].filter((r) => r.leader !== undefined && r.isLeader);
     dueHeartbeat.clear();
