@@ -9,10 +9,10 @@
 // (takeCommand). The leader runs it; its next heartbeats show the new shape or leader, and a
 // later round's check finds the step finished.
 //
-// PD sends two commands: `split` (keys, or none: the leader picks the middle of the region's
-// data) and `transferLeader`. So only schedulers whose operators consist of those steps run; the
-// others cannot be enabled (scheduling_config.ts, schedulersUnavailable), and any operator with
-// another step is dropped before the controller sees it (`lastRound.dropped`):
+// PD sends four commands: `split` (keys, or none: the leader picks the middle of the region's
+// data), `transferLeader`, `changePeer` and `merge`, which cover every step the schedulers plan
+// (a scheduler whose steps a store could not carry out would be listed in
+// scheduling_config.ts's schedulersUnavailable, and its operators dropped, `lastRound.dropped`):
 //
 //   scheduler        steps                                           here
 //   split-checker    SplitRegion 'approximate'                       on
@@ -375,7 +375,6 @@ export class PdScheduling {
       enabled: c.enabled,
       disabled,
       available: executableSchedulers,
-      note: 'PD sends splits and leader transfers only: schedulers that add, promote or remove peers or merge regions cannot be enabled yet',
       config: c,
       overrides: this.overrides,
       lastRound: this.lastRound ?? null,

@@ -1,6 +1,7 @@
 // `flotilla ctl`: PD's JSON API from the command line.
 //
 //   flotilla ctl [--pd URLS] [--json] regions | stores | split KEY | transfer-leader REGION STORE
+//                | merge SOURCE TARGET | move-slots FROM TO SLOTS | scheduler show|add|remove|set ...
 //
 // Tables for people by default; --json prints PD's answer as it is (for scripts and jq).
 
@@ -16,6 +17,10 @@ Commands:
   transfer-leader REGION STORE  move a region's leadership to its peer on STORE
   move-slots FROM TO A-B[,C-D]  hash mode: move slots A..B (with their keys) from group FROM to TO
   merge SOURCE TARGET           range mode: merge region SOURCE into its neighbour TARGET
+  scheduler show                the schedulers running and stopped, and PD's scheduling settings
+  scheduler add|remove NAME     start or stop one scheduler (e.g. balance-leader)
+  scheduler set KEY VALUE       change a setting (e.g. regionSplitKeysMax 1000); VALUE null resets it
+  operators                     operators in flight and the recent ones
 Options:
   --pd URLS   PD members' client URLs, comma-separated (default http://127.0.0.1:2379)
   --json      print PD's JSON answer
@@ -166,6 +171,42 @@ export const ctl: Subcommand = {
           out = await ask(pd, 'POST', '/pd/api/v1/move-slots', { from: Number(from), to: Number(to), slots });
           break;
         }
+        case 'scheduler': {
+          const [sub, name, value] = args;
+          const current = async () => (await ask(pd, 'GET', '/pd/api/v1/schedulers')) as { enabled: string[]; disabled: Array<{ name: string; reason: string }>; config: Record<string, unknown> };
+          if (sub === 'show' && args.length === 1) {
+            out = await current();
+            if (!json) {
+              const s = out as Awaited<ReturnType<typeof current>>;
+              const rows = [['SCHEDULER', 'STATE']];
+              for (const n of s.enabled) rows.push([n, 'running']);
+              for (const d of s.disabled) rows.push([d.name, `stopped: ${d.reason}`]);
+              process.stdout.write(table(rows));
+              const settings = Object.entries(s.config).filter(([k]) => k !== 'enabled' && k !== 'timeouts');
+              process.stdout.write(table([['SETTING', 'VALUE'], ...settings.map(([k, v]) => [k, JSON.stringify(v)])]));
+              return 0;
+            }
+          } else if ((sub === 'add' || sub === 'remove') && args.length === 2) {
+            const enabled = new Set((await current()).enabled);
+            if (sub === 'add') enabled.add(name!);
+            else if (!enabled.delete(name!)) throw new Error(`scheduler ${name} is not running`);
+            out = await ask(pd, 'POST', '/pd/api/v1/schedulers/config', { enabled: [...enabled] });
+          } else if (sub === 'set' && args.length === 3) {
+            let v: unknown;
+            try {
+              v = JSON.parse(value!);
+            } catch {
+              throw new Error(`VALUE must be JSON (a number, true/false or null), not ${JSON.stringify(value)}`);
+            }
+            out = await ask(pd, 'POST', '/pd/api/v1/schedulers/config', { [name!]: v });
+          } else {
+            throw new Error('scheduler needs show, add NAME, remove NAME or set KEY VALUE');
+          }
+          break;
+        }
+        case 'operators':
+          out = await ask(pd, 'GET', '/pd/api/v1/operators');
+          break;
         default:
           process.stderr.write(cmd === undefined ? usage : `flotilla ctl: unknown command ${JSON.stringify(cmd)}\n\n${usage}`);
           return 2;

@@ -324,6 +324,33 @@ describe('range mode: PD + 3 stores, etcdctl and the JSON gateway on every store
     }
   });
 
+  test('flotilla ctl scheduler stops and starts a scheduler and changes a setting; a bad name or value is refused', async () => {
+    const run = async (args: string[]) => {
+      const r = await ctl(c.pdUrl, args);
+      assert.equal(r.code, 0, `flotilla ctl ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const show = async () => JSON.parse(await run(['--json', 'scheduler', 'show'])) as { enabled: string[]; config: Record<string, unknown> };
+    const before = await show();
+    assert.ok(before.enabled.includes('balance-leader'), JSON.stringify(before.enabled));
+    await run(['scheduler', 'remove', 'balance-leader']);
+    assert.ok(!(await show()).enabled.includes('balance-leader'));
+    assert.match(await run(['scheduler', 'show']), /balance-leader\s+stopped/);
+    await run(['scheduler', 'add', 'balance-leader']);
+    assert.deepEqual([...(await show()).enabled].sort(), [...before.enabled].sort());
+    await run(['scheduler', 'set', 'regionSplitKeysMax', '5000']);
+    assert.equal((await show()).config.regionSplitKeysMax, 5000);
+    await run(['scheduler', 'set', 'regionSplitKeysMax', 'null']);
+    assert.equal((await show()).config.regionSplitKeysMax, before.config.regionSplitKeysMax);
+    const unknown = await ctl(c.pdUrl, ['scheduler', 'add', 'no-such-scheduler']);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /no-such-scheduler/);
+    const bad = await ctl(c.pdUrl, ['scheduler', 'set', 'regionSplitKeysMax', '0']);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /regionSplitKeysMax/);
+    assert.equal((await show()).config.regionSplitKeysMax, before.config.regionSplitKeysMax);
+  });
+
   // Last: compaction removes history the tests above read.
   test('compaction through one store compacts every region: older revisions answer compacted, newer ones read', async () => {
     // NB: compaction answered Unimplemented in the first cut of range mode; served since 273271e.
