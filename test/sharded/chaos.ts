@@ -5,8 +5,9 @@
 // checker (etcd model), with the revisions each answer carried.
 //
 // range-chaos.test.ts runs a short schedule under `npm test`; range-chaos-long.ts a longer one
-// (more splits and kills) by hand. Both check the same things, one test each, so that one broken
-// property does not hide the others:
+// (more splits and kills) by hand; hash-chaos.test.ts runs hash mode, whose nemesis moves slots
+// between groups instead of splitting and merging. All check the same things, one test each, so
+// that one broken property does not hide the others:
 //
 //   linearizable   the history, plus a final read of every key through every store, passes the
 //                  checker (and the same history with one stale read added does not: teeth);
@@ -21,7 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { checkEtcdHistory, HistoryRecorder, withStaleRead, type Pending } from '../support/history.js';
-import { mergeAndWait, regionOfKey, splitAndWait, waitRegions, waitUntil, type RangeCluster, type RegionJson } from '../support/sharded.js';
+import {
+  groupOfKey, mergeAndWait, moveSlotsAndWait, regionOfKey, slotOfKey, splitAndWait, waitSettled, waitUntil,
+  type RangeCluster, type RegionJson, type SlotRanges,
+} from '../support/sharded.js';
 import { Prng } from '../../src/util/prng.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,6 +155,8 @@ export interface ChaosResult {
   readonly final: Map<string, Array<{ value: string | null; modRev: number } | { error: string }>>;
   readonly keys: readonly string[];
   readonly nemesisLog: string[];
+  readonly mode: RangeCluster['mode'];
+  /** Hash mode: the slot groups. */
   readonly regions: RegionJson[];
   /** `s1 (store 3)`, by index. */
   readonly storeNames: string[];
@@ -266,7 +272,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   // as the history's last operations (processes 1000 + store).
   let regions: RegionJson[];
   try {
-    regions = await waitRegions(c.pd, 'every region to have a leader after the run', () => true, 30_000);
+    regions = await waitSettled(c, `every ${c.mode === 'hash' ? 'group' : 'region'} to have a leader after the run`, () => true, 30_000);
   } catch (err) {
     log(`${(err as Error).message}; reading anyway`);
     regions = await c.pd.regions().catch(() => []);
@@ -313,6 +319,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     final,
     keys,
     nemesisLog,
+    mode: c.mode,
     regions,
     exited,
     storeNames,
@@ -330,7 +337,8 @@ async function watchPd(c: RangeCluster, log: (line: string) => void, stopped: ()
   while (!stopped()) {
     try {
       const rs = await c.pd.regions();
-      const shown = rs.map((r) => `${r.id}[${r.start},${r.end || '∞'})v${r.epoch.version}/${r.epoch.confVer}@${r.leader?.storeId ?? '-'}`).join(' ');
+      const where = (r: RegionJson) => (r.slots ? `{${r.slots.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(',')}}` : `[${r.start},${r.end || '∞'})`);
+      const shown = rs.map((r) => `${r.id}${where(r)}v${r.epoch.version}/${r.epoch.confVer}@${r.leader?.storeId ?? '-'}`).join(' ');
       if (shown !== lastRegions) log(`PD regions: ${shown}`);
       lastRegions = shown;
       for (const op of (await c.pd.operators()).recent ?? []) {
@@ -361,11 +369,26 @@ export async function merge(ctx: NemesisContext, key: string): Promise<void> {
   ctx.log(`merged at ${key}: ${rs.length} regions`);
 }
 
-/** Moves the leadership of the region holding `key` to another store, and waits until PD sees it there. */
+/**
+ * Moves `slots` from group `from` to group `to` (hash mode; PD's API) and waits until PD shows
+ * them moved. Returns the groups after the move.
+ */
+export async function moveSlots(ctx: NemesisContext, from: number, to: number, slots: SlotRanges): Promise<RegionJson[]> {
+  const inside = (k: string) => slots.some(([a, b]) => slotOfKey(k) >= a && slotOfKey(k) <= b);
+  const held = ctx.keys.filter(inside);
+  const shown = slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+  ctx.log(`asking PD to move slots ${shown} (holding ${held.length} of the keys${held.length ? `: ${held.join(' ')}` : ''}) from group ${from} to group ${to}`);
+  const asked = performance.now();
+  const gs = await moveSlotsAndWait(ctx.cluster.pd, from, to, slots);
+  ctx.log(`moved slots ${shown} from group ${from} to group ${to} in ${Math.round(performance.now() - asked)} ms`);
+  return gs;
+}
+
+/** Moves the leadership of the region (group) holding `key` to another store, and waits until PD sees it there. */
 export async function transferLeader(ctx: NemesisContext, key: string): Promise<void> {
   const c = ctx.cluster;
-  const rs = await waitRegions(c.pd, 'settled regions', () => true);
-  const r = regionOfKey(rs, key);
+  const rs = await waitSettled(c, 'settled regions');
+  const r = c.mode === 'hash' ? groupOfKey(rs, key) : regionOfKey(rs, key);
   const from = r.leader!.storeId;
   const candidates = r.peers.filter((p) => p.storeId !== from && p.role === 'voter').map((p) => p.storeId);
   const to = candidates[ctx.rand.int(candidates.length)]!;
@@ -373,7 +396,7 @@ export async function transferLeader(ctx: NemesisContext, key: string): Promise<
   ctx.log(`asking PD to move region ${r.id}'s leader from store ${from} to store ${to}`);
   await c.pd.transferLeader(r.id, to);
   try {
-    await waitRegions(c.pd, `region ${r.id}'s leader on store ${to}`, (now) => now.some((x) => x.id === r.id && x.leader?.storeId === to), 20_000);
+    await waitSettled(c, `region ${r.id}'s leader on store ${to}`, (now) => now.some((x) => x.id === r.id && x.leader?.storeId === to), 20_000);
   } catch (err) {
     const now = (await c.pd.regions()).map((x) => `${x.id} [${x.start}, ${x.end}) ${x.epoch.confVer}/${x.epoch.version} leader ${x.leader ? `${x.leader.id}@${x.leader.storeId}` : '-'}`);
     throw new Error(`${(err as Error).message}; PD's regions now:\n${now.join('\n')}`);
@@ -383,22 +406,25 @@ export async function transferLeader(ctx: NemesisContext, key: string): Promise<
 }
 
 /**
- * SIGKILLs a store (the one leading the most regions, or one picked at random), runs `during`
- * while it is down (then waits out `downMs`), and restarts it on its data dir. Returns its ID.
+ * SIGKILLs a store (the one leading the most regions, one picked at random, or the one with the
+ * given ID), runs `during` while it is down (then waits out `downMs`), and restarts it on its
+ * data dir. Returns its ID.
  */
 export async function killAndRestart(
   ctx: NemesisContext,
-  o: { downMs: number; victim?: 'most-leaders' | 'random'; during?: () => Promise<void> },
+  o: { downMs: number; victim?: 'most-leaders' | 'random' | number; during?: () => Promise<unknown> },
 ): Promise<number> {
   const c = ctx.cluster;
   const down = c.stores.filter((_, j) => !c.running(j));
   if (down.length > 0) throw new Error(`${down.map((s) => `${s.name} (store ${s.id})`).join(', ')} exited on its own: killing another would lose quorum`);
-  const rs = await waitRegions(c.pd, 'settled regions', () => true);
+  const rs = await waitSettled(c, 'settled regions');
   const leads = new Map<number, number>();
   for (const r of rs) leads.set(r.leader!.storeId, (leads.get(r.leader!.storeId) ?? 0) + 1);
-  const victimId = o.victim === 'random'
-    ? c.stores[ctx.rand.int(c.stores.length)]!.id!
-    : [...leads.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+  const victimId = typeof o.victim === 'number'
+    ? o.victim
+    : o.victim === 'random'
+      ? c.stores[ctx.rand.int(c.stores.length)]!.id!
+      : [...leads.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
   const i = c.indexOfStore(victimId);
   const before = ctx.okCount();
   const downAt = performance.now();
@@ -414,7 +440,7 @@ export async function killAndRestart(
   // A store that dies again at once would only show at the end: say when it happened.
   await sleep(1000);
   if (!c.running(i)) ctx.log(`store ${victimId} exited again after its restart: ${lastLines(c.storeLog(i), /failed|Error/)}`);
-  await waitRegions(c.pd, 'every region to have a leader after the restart', () => true, 30_000);
+  await waitSettled(c, `every ${c.mode === 'hash' ? 'group' : 'region'} to have a leader after the restart`, () => true, 30_000);
   return victimId;
 }
 
@@ -440,7 +466,7 @@ export function checkChaos(name: string, r: ChaosResult): Verdicts {
   const { verdict, report } = checkEtcdHistory(r.history, 120_000);
   let linearizable: Verdicts['linearizable'] = { ok: verdict === 'linearizable', message: verdict };
   if (!linearizable.ok) {
-    const dir = mkdtempSync(join(tmpdir(), 'range-chaos-'));
+    const dir = mkdtempSync(join(tmpdir(), `${r.mode}-chaos-`));
     const file = join(dir, 'history.jsonl');
     writeFileSync(file, r.history);
     // What the history leaves out: each op's store, protocol, revision and error.
@@ -459,7 +485,7 @@ export function checkChaos(name: string, r: ChaosResult): Verdicts {
   const summary =
     `# ${name}: ${count('put', 'ok')} puts, ${cas.length} cas (${cas.filter((op) => op.succeeded).length} swapped), ${count('get', 'ok')} gets ok; ` +
     `${count('put', 'info') + count('cas', 'info')} writes of unknown outcome, ${count('get', 'fail')} failed gets; ` +
-    `${r.regions.length} regions; verdict ${verdict}`;
+    `${r.regions.length} ${r.mode === 'hash' ? 'groups' : 'regions'}; verdict ${verdict}`;
   return { summary, linearizable, teeth, lostWrites: lostWrites(r), revisions: revisionProblems(r) };
 }
 

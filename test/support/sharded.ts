@@ -1,6 +1,6 @@
-// Starts and stops a range-mode cluster for tests: one PD member and N stores, each its own
-// process (`node bin/flotilla pd ...`, `node bin/flotilla store ...`), on 127.0.0.1 ports the
-// kernel picked as free, with data dirs under one temp dir this helper created and removes.
+// Starts and stops a range-mode (or hash-mode) cluster for tests: one PD member and N stores,
+// each its own process (`node bin/flotilla pd ...`, `node bin/flotilla store ...`), on 127.0.0.1
+// ports the kernel picked as free, with data dirs under one temp dir this helper created and removes.
 //
 //   const c = await startRangeCluster({ stores: 3 });
 //   try {
@@ -12,6 +12,9 @@
 //     await c.stop();                   // kills every process and removes the temp dir
 //   }
 //
+// `startRangeCluster({ mode: 'hash', hashGroups: 3 })` starts hash mode instead: PD creates the
+// slot groups, and waitGroups() / moveSlotsAndWait() stand for waitRegions() / splitAndWait().
+//
 // Unlike `flotilla cluster` (which stops everything when one process exits), a store here can be
 // killed and restarted alone. Every spawned process is also killed when the test process exits
 // (servers.ts trackChild).
@@ -21,8 +24,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, freePorts, repoRoot, trackChild } from './servers.js';
+import { slotCount, slotOf } from '../../src/router/slots.js';
 
 export interface RangeClusterOptions {
+  /** PD's `--mode`. Default range. */
+  readonly mode?: 'range' | 'hash';
+  /** Hash mode: PD's `--hash-groups`, the slot groups created at bootstrap. Default 3. */
+  readonly hashGroups?: number;
   /** Stores. Default 3. */
   readonly stores?: number;
   /** Voters per region. Default 3. */
@@ -70,6 +78,8 @@ export interface RegionJson {
   end: string;
   startBase64: string;
   endBase64: string;
+  /** Hash mode: the group's slots, [[first, last], ...] (inclusive). */
+  slots?: Array<[number, number]>;
   epoch: { confVer: number; version: number };
   peers: Array<{ id: number; storeId: number; role: string }>;
   leader: { id: number; storeId: number } | null;
@@ -235,6 +245,7 @@ function tail(text: string, lines = 60): string {
 }
 
 export interface RangeCluster {
+  readonly mode: 'range' | 'hash';
   readonly pdUrl: string;
   readonly pd: PdApi;
   readonly stores: readonly StoreProc[];
@@ -293,7 +304,9 @@ export async function startRangeCluster(options: RangeClusterOptions = {}): Prom
 }
 
 class LocalRangeCluster implements RangeCluster {
-  private readonly root = mkdtempSync(join(tmpdir(), 'flotilla-range-'));
+  private readonly root: string;
+  readonly mode: 'range' | 'hash';
+  private readonly hashGroups: number;
   private readonly n: number;
   private readonly replicas: number;
   private readonly lanes: number;
@@ -312,6 +325,9 @@ class LocalRangeCluster implements RangeCluster {
   sigtermsSent = 0;
 
   constructor(o: RangeClusterOptions) {
+    this.mode = o.mode ?? 'range';
+    this.hashGroups = o.hashGroups ?? 3;
+    this.root = mkdtempSync(join(tmpdir(), `flotilla-${this.mode}-`));
     removeOnExit(this.root);
     this.n = o.stores ?? 3;
     this.replicas = o.replicas ?? 3;
@@ -341,21 +357,27 @@ class LocalRangeCluster implements RangeCluster {
       id: undefined,
     }));
     this.pdProc = new Proc([
-      'pd', '--mode', 'range', '--replicas', String(this.replicas),
+      'pd', '--mode', this.mode, '--replicas', String(this.replicas),
+      ...(this.mode === 'hash' ? ['--hash-groups', String(this.hashGroups)] : []),
       '--name', 'pd1', '--data-dir', join(this.root, 'pd1'),
       '--listen-client-urls', this.pdUrl, '--advertise-client-urls', this.pdUrl,
       '--listen-peer-urls', this.pdPeerUrl, '--initial-advertise-peer-urls', this.pdPeerUrl,
       '--initial-cluster', `pd1=${this.pdPeerUrl}`, '--initial-cluster-token', 'flotilla-pd',
     ]);
-    await this.pdProc.waitFor(/flotilla: PD \(range mode.*serving on/, this.timeoutMs, 'PD');
+    await this.pdProc.waitFor(new RegExp(`flotilla: PD \\(${this.mode} mode.*serving on`), this.timeoutMs, 'PD');
     for (let i = 0; i < this.n; i++) this.spawnStore(i);
     await Promise.all(this.stores.map((_, i) => this.waitServing(i)));
-    // The first region: created once `replicas` stores registered; a leader reported to PD.
+    // The first region (hash mode: every group): created once `replicas` stores registered; a
+    // leader reported to PD.
     try {
-      await waitUntil('the first region to have a leader', async () => {
-        const rs = await this.pd.regions();
-        return rs.length === 1 && rs[0]!.leader !== null ? true : undefined;
-      }, this.timeoutMs);
+      if (this.mode === 'hash') {
+        await waitGroups(this.pd, `the ${this.hashGroups} slot groups to have leaders`, (gs) => gs.length === this.hashGroups, this.timeoutMs);
+      } else {
+        await waitUntil('the first region to have a leader', async () => {
+          const rs = await this.pd.regions();
+          return rs.length === 1 && rs[0]!.leader !== null ? true : undefined;
+        }, this.timeoutMs);
+      }
     } catch (err) {
       const logs = [`---- pd1 ----\n${tail(this.pdLog(), 30)}`, ...this.stores.map((s, i) => `---- ${s.name} ----\n${tail(this.storeLog(i), 30)}`)];
       throw new Error(`${(err as Error).message}\n${logs.join('\n')}${outsideSigterm(this)}`);
@@ -493,6 +515,96 @@ export function regionOfKey(rs: readonly RegionJson[], key: string): RegionJson 
   const r = rs.find((x) => Buffer.compare(Buffer.from(x.startBase64, 'base64'), k) <= 0 && (x.endBase64 === '' || Buffer.compare(k, Buffer.from(x.endBase64, 'base64')) < 0));
   if (!r) throw new Error(`no region holds ${JSON.stringify(key)}`);
   return r;
+}
+
+// ---- hash mode: slot groups as PD reports them ----
+
+/** Slot ranges as PD takes and shows them: [[first, last], ...], inclusive. */
+export type SlotRanges = ReadonlyArray<readonly [number, number]>;
+
+/**
+ * The groups by ID, once each has a leader and their slots cover 0..16383 without overlap.
+ * NB: while a move is half done PD shows the moving slots in both groups (the target took them,
+ * the source has not dropped them yet): not settled.
+ */
+export function settledGroups(rs: readonly RegionJson[]): RegionJson[] | undefined {
+  if (rs.length === 0) return undefined;
+  const owned = new Uint8Array(slotCount);
+  let count = 0;
+  for (const g of rs) {
+    if (!g.slots || g.leader === null) return undefined;
+    for (const [a, b] of g.slots) {
+      for (let s = a; s <= b; s++) {
+        if (!(s >= 0 && s < slotCount) || owned[s]) return undefined;
+        owned[s] = 1;
+        count++;
+      }
+    }
+  }
+  return count === slotCount ? [...rs].sort((a, b) => a.id - b.id) : undefined;
+}
+
+/** Waits until PD's groups are settled (see settledGroups) and `accept` holds for them. */
+export function waitGroups(pd: PdApi, what: string, accept: (gs: RegionJson[]) => boolean, timeoutMs = 20_000): Promise<RegionJson[]> {
+  return waitUntil(what, async () => {
+    const gs = settledGroups(await pd.regions());
+    return gs && accept(gs) ? gs : undefined;
+  }, timeoutMs);
+}
+
+/** waitRegions or waitGroups, as the cluster's mode has it: every region (group) led, nothing missing or doubled. */
+export function waitSettled(c: RangeCluster, what: string, accept: (rs: RegionJson[]) => boolean = () => true, timeoutMs = 20_000): Promise<RegionJson[]> {
+  return c.mode === 'hash' ? waitGroups(c.pd, what, accept, timeoutMs) : waitRegions(c.pd, what, accept, timeoutMs);
+}
+
+export function slotOfKey(key: string): number {
+  return slotOf(Buffer.from(key));
+}
+
+/** Whether group `g` owns every slot of `slots`. */
+export function ownsSlots(g: RegionJson, slots: SlotRanges): boolean {
+  const mine = g.slots ?? [];
+  return slots.every(([a, b]) => {
+    for (let s = a; s <= b; s++) if (!mine.some(([x, y]) => s >= x && s <= y)) return false;
+    return true;
+  });
+}
+
+/** The group owning `slot`. */
+export function groupOfSlot(gs: readonly RegionJson[], slot: number): RegionJson {
+  const g = gs.find((x) => ownsSlots(x, [[slot, slot]]));
+  if (!g) throw new Error(`no group owns slot ${slot}`);
+  return g;
+}
+
+/** The group holding `key` (its slot's owner). */
+export function groupOfKey(gs: readonly RegionJson[], key: string): RegionJson {
+  return groupOfSlot(gs, slotOfKey(key));
+}
+
+/**
+ * Moves `slots` from group `from` to group `to` through PD's API and waits until the settled
+ * groups show `to` owning them (so `from` no longer does). Asked again every few seconds, as
+ * splitAndWait does: PD hands the command to the source's leader once, and that leader may die
+ * with it (a move it had begun is finished by the next leader; asking again is harmless).
+ */
+export async function moveSlotsAndWait(pd: PdApi, from: number, to: number, slots: SlotRanges, timeoutMs = 40_000): Promise<RegionJson[]> {
+  const deadline = Date.now() + timeoutMs;
+  const moved = (gs: RegionJson[]) => gs.some((g) => g.id === to && ownsSlots(g, slots));
+  let refused: unknown;
+  for (;;) {
+    const gs = await waitGroups(pd, `settled slot groups (moving ${JSON.stringify(slots)} from group ${from} to group ${to})`, () => true, Math.max(1, deadline - Date.now()));
+    if (moved(gs)) return gs;
+    // NB: refused (e.g. `from` does not own them, as the caller believed) is retried until the
+    // deadline too, with PD's answer in the timeout message: PD's directory may lag a store's.
+    refused = await pd.moveSlots(from, to, slots).then(() => undefined, (err: unknown) => err);
+    const left = deadline - Date.now();
+    try {
+      return await waitGroups(pd, `group ${to} to own slots ${JSON.stringify(slots)} (from group ${from})`, moved, Math.max(1, Math.min(5_000, left)));
+    } catch (err) {
+      if (Date.now() >= deadline) throw new Error(`${(err as Error).message}${refused ? `; PD answered the last request: ${(refused as Error).message}` : ''}`);
+    }
+  }
 }
 
 // ---- etcdctl ----
