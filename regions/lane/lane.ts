@@ -119,7 +119,12 @@ export class Lane {
       hibernateTicks: o.hibernateTicks,
     };
     // Restart: every peer this lane hosted comes back from its stored region and Raft state.
-    for (const { value } of this.regionsTable.range()) this.openPeer(value.region, value.peerId, value.moving, value.merging, value.compactRev);
+    // A hash group's tablet opens here, before its peer applies anything: opening tables is
+    // only allowed outside a write, and the lease index learns the tablet's leased keys.
+    for (const { value } of this.regionsTable.range()) {
+      this.kvFor(value.region);
+      this.openPeer(value.region, value.peerId, value.moving, value.merging, value.compactRev);
+    }
   }
 
   private readonly groupTablets = new Map<RegionId, MvccStore>();
