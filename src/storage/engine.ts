@@ -23,6 +23,12 @@ export interface EngineOptions {
   mapSizeBytes?: number;
   /** Named tables the environment can hold. */
   tablesMax?: number;
+  /**
+   * Reads an environment that exists (maybe open for writing in another thread of this process:
+   * lmdb.ts says how they share it): write() refuses, tables must exist. For jobs that scan a
+   * lane's committed data off the lane's thread (regions/jobs).
+   */
+  readOnly?: boolean;
 }
 
 export interface TableOptions {
@@ -39,6 +45,7 @@ export class Engine {
   private seq = 0;
   private rollbacks = 0;
   private readonly flushDelayMs: number;
+  private readonly readOnly: boolean;
   private readonly delayCell = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(opts: EngineOptions) {
@@ -47,7 +54,9 @@ export class Engine {
       noSync: opts.noSync ?? false,
       ...(opts.mapSizeBytes === undefined ? {} : { mapSizeBytes: opts.mapSizeBytes }),
       dbsMax: opts.tablesMax ?? 64,
+      ...(opts.readOnly === true ? { readOnly: true } : {}),
     });
+    this.readOnly = opts.readOnly === true;
     this.flushDelayMs = opts.flushDelayMs ?? 0;
   }
 
@@ -63,6 +72,7 @@ export class Engine {
    */
   write<T>(fn: () => T): T {
     assert(!this.closed, 'engine is closed');
+    assert(!this.readOnly, 'engine.write on an engine opened read-only');
     assert(!this.writing, 'engine.write is not reentrant');
     this.writing = true;
     this.seq++;

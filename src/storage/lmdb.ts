@@ -57,6 +57,11 @@ export interface LmdbEnvOptions {
   noSync: boolean;
   mapSizeBytes?: number;
   dbsMax: number;
+  /**
+   * Opens an environment that exists, for reads only: no directory or sub-database is created
+   * and nothing can be written (see the NB in the constructor).
+   */
+  readOnly?: boolean;
 }
 
 export interface LmdbRange {
@@ -140,13 +145,27 @@ export class LmdbEnv {
   readonly maxKeyBytes: number;
 
   constructor(readonly options: LmdbEnvOptions) {
-    fs.mkdirSync(options.path, { recursive: true });
+    // A reader must not create what it reads: lmdb-js would make the directory and an empty
+    // environment in it, e.g. after a lane's directory was removed under a job still queued.
+    if (options.readOnly === true) {
+      if (!fs.existsSync(path.join(options.path, 'data.mdb'))) throw new Error(`open ${options.path} for reading: no LMDB environment there`);
+    } else fs.mkdirSync(options.path, { recursive: true });
+    // NB: lmdb-js keeps one LMDB environment per data file for the whole process (its native
+    // envTracking, keyed by device and inode): opening a path another thread of this process has
+    // open shares that thread's MDB_env, with the flags it was opened with, and counts
+    // references, so the environment closes when the last opener closes it. That is what LMDB
+    // asks (never two MDB_envs on one file in one process). Read-only here then means: lmdb-js
+    // opens each sub-database with a read transaction (never the write lock) and without
+    // MDB_CREATE, and adds no write methods. Opening a sub-database that way touches the
+    // environment's shared table of handles only when no opener has that name open yet, so a
+    // reader of another thread's environment should open only tables that thread already holds.
     this.root = open({
       path: options.path,
       noSubdir: false,
       maxDbs: options.dbsMax,
       overlappingSync: false,
       noSync: options.noSync,
+      ...(options.readOnly === true ? { readOnly: true } : {}),
       ...(options.mapSizeBytes === undefined ? {} : { mapSize: options.mapSizeBytes }),
       encoding: 'binary',
       keyEncoding: 'binary',
@@ -158,7 +177,10 @@ export class LmdbEnv {
   db(name: string): LmdbDb {
     let d = this.dbs.get(name);
     if (d === undefined) {
-      d = new LmdbDb(this.root.openDB<Uint8Array, Uint8Array>({ name, encoding: 'binary', keyEncoding: 'binary' }));
+      // Read-only, lmdb-js answers undefined for a sub-database that does not exist.
+      const opened = this.root.openDB<Uint8Array, Uint8Array>({ name, encoding: 'binary', keyEncoding: 'binary' }) as Database<Uint8Array, Uint8Array> | undefined;
+      if (opened === undefined) throw new Error(`open table ${name} in ${this.options.path}: not found`);
+      d = new LmdbDb(opened);
       this.dbs.set(name, d);
     }
     return d;
