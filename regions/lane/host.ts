@@ -2,11 +2,13 @@
 // them, and carries everything between them and the rest of the store (router, transport, PD
 // client). What goes to one lane during one event-loop turn is posted as one batch.
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { compareKeys, type Region, type RegionEpoch, type RegionId, type StoreId } from '../../src/cluster/region.js';
 import { RegionCallError } from '../../src/cluster/region_ops.js';
 import type { Message, NodeId } from '../../src/raft/index.js';
 import { assert, assertNever } from '../../src/util/assert.js';
+import { serveJobs } from '../jobs/channel.js';
+import { JobPool } from '../jobs/pool.js';
 import type { FromLane, LaneOptions, RegionOp, RegionReport, RegionStats, ToLane } from './protocol.js';
 
 export { RegionCallError };
@@ -33,6 +35,11 @@ export interface LaneHostOptions extends Omit<LaneOptions, 'lane' | 'path'> {
   requestTimeoutMs?: number;
 }
 
+/** What a lane's thread starts with: its options, and its end of the channel to the store's job pool. */
+export interface LaneWorkerData extends LaneOptions {
+  jobsPort: MessagePort;
+}
+
 interface PendingCall {
   resolve(v: unknown): void;
   reject(e: Error): void;
@@ -51,6 +58,9 @@ export class LaneHost {
   /** The latest report of every region hosted here. */
   readonly regions = new Map<RegionId, RegionReport>();
   private readonly laneDb: Array<{ bytes: number; inUse: number }> = [];
+  /** The store's job pool, for every lane (regions/jobs/pool.ts says why here), and the lanes' ports to it. */
+  private readonly jobs = new JobPool();
+  private readonly jobPorts: MessagePort[] = [];
 
   /** The lanes' LMDB files together, as last measured (etcd's dbSize, dbSizeInUse). */
   dbSize(): { bytes: number; inUse: number } {
@@ -75,7 +85,11 @@ export class LaneHost {
     for (let n = 0; n < o.lanes; n++) {
       const { lanes: _l, dataDir, send: _s, timestamps: _t, onRegions: _r, log: _g, requestTimeoutMs: _q, onFatal: _f, onStats: _st, regionInfo: _ri, ...rest } = o;
       const opts: LaneOptions = { ...rest, lane: n, path: `${dataDir}/lane-${n}` };
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
+      const jobs = new MessageChannel();
+      serveJobs(jobs.port1, host.jobs);
+      host.jobPorts.push(jobs.port1);
+      const workerData: LaneWorkerData = { ...opts, jobsPort: jobs.port2 };
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData, transferList: [jobs.port2] });
       host.workers.push(w);
       host.queues.push([]);
       host.regionCount.push(0);
@@ -314,6 +328,9 @@ export class LaneHost {
       for (let n = 0; n < this.workers.length; n++) this.enqueue(n, { t: 'stop' });
       await Promise.all(done);
       await Promise.all(this.workers.map((w) => w.terminate()));
+      // The lanes waited for their jobs before closing their storage (Lane.stop): none is left.
+      for (const p of this.jobPorts) p.close();
+      await this.jobs.close();
       for (const [, c] of this.calls) {
         clearTimeout(c.timer);
         c.reject(new RegionCallError({ kind: 'etcd', code: 'Stopped', message: 'etcdserver: server stopped' }));

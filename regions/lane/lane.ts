@@ -12,6 +12,8 @@
 //
 // The lane is plain code driven by `handle(batch)` and `tick()`; worker.ts wires it to a thread,
 // tests drive it directly. Nothing here blocks on the main thread: timestamps arrive as messages.
+// Nor on a scan of a region's data: its size and where to split it are jobs run off this thread
+// (regions/jobs), whose answers the lane checks against the region as it is when they arrive.
 
 import { compareKeys, type Region, type RegionId, type StoreId } from '../../src/cluster/region.js';
 import { unpack } from '../../src/util/msgpack.js';
@@ -21,6 +23,8 @@ import { openEngine, RaftLogStore, type Engine, type Table } from '../../src/sto
 import { assertNever } from '../../src/util/assert.js';
 import { Prng } from '../../src/util/prng.js';
 import { Peer, type PeerContext, type Reply } from '../peer/peer.js';
+import type { Job, JobAnswer, JobOutcome, LaneJobs, SpanSize, TabletSpan } from '../jobs/jobs.js';
+import { jobsOnThisThread } from '../jobs/run.js';
 import { LeaseIndex } from './lease_index.js';
 import type { MovingSlots } from '../peer/slot_move.js';
 import type { MergeState } from '../peer/admin/index.js';
@@ -31,6 +35,21 @@ const resolvedTickMs = 20;
 
 /** LMDB named tables per lane: room for about 400 hash groups (5 tables each) beside the rest. */
 const laneTablesMax = 2048;
+
+/** The table prefix of the tablet the lane's range-mode regions share. */
+const rangeTablet = 'tablet';
+
+/** The table prefix of a region's tablet (a hash group has its own, see kvFor). Jobs name tablets by it. */
+function tabletName(region: Region): string {
+  return region.slots ? `group${region.id}` : rangeTablet;
+}
+
+/** One region's line of a stats report, before its size is known. */
+interface StatsRow {
+  peer: Peer;
+  writeQps: number;
+  readQps: number;
+}
 
 interface StoredPeer {
   region: Region;
@@ -63,22 +82,30 @@ export class Lane {
   private readonly incarnation: string;
   private changed = new Set<RegionId>();
   private readonly storeId: StoreId;
+  /** The directory of the lane's environment (jobs open it for reading). */
+  private readonly path: string;
   /** New regions whose peer here should campaign once the current write is durable. */
   private campaignAfterWrite: RegionId[] = [];
 
+  /**
+   * @param jobs where the lane's scans run (regions/jobs): a store's lanes get the store's pool;
+   *   by default they run on the lane's own thread, for a lane driven in one thread (tests).
+   */
   constructor(
     o: LaneOptions,
     private readonly post: (batch: FromLane[]) => void,
     private readonly defer: (fn: () => void) => void,
     clockMs: number,
     private readonly clock: () => number = () => Date.now(),
+    private readonly jobs: LaneJobs = jobsOnThisThread,
   ) {
     this.feedTimer = setInterval(() => this.feedTick(), resolvedTickMs);
     this.feedTimer.unref?.();
     this.storeId = o.storeId;
+    this.path = o.path;
     // Named tables: the range tablet, the Raft log, the region list, and each hash group's tablet.
     this.engine = openEngine({ path: o.path, noSync: o.noSync, flushDelayMs: o.flushDelayMs, tablesMax: laneTablesMax });
-    this.kv = new MvccStore(this.engine, { name: 'tablet', leases: this.leaseIndex });
+    this.kv = new MvccStore(this.engine, { name: rangeTablet, leases: this.leaseIndex });
     for (const { key, lease } of this.kv.leasedKeys()) this.leaseIndex.attach(lease, key);
     this.regionsTable = this.engine.table<StoredPeer>('regions', { keys: 'string' });
     this.tombstones = this.engine.table<{ at: number }>('tombstones', { keys: 'string' });
@@ -105,6 +132,11 @@ export class Lane {
         // Its range may have changed (a split, a snapshot): measure it again at the next report.
         this.measured.delete(peer.region.id);
         this.quiet.delete(peer.region.id);
+        this.saves.set(peer, (this.saves.get(peer) ?? 0) + 1);
+      },
+      splitKeyNearMiddle: (region, done) => {
+        const span = this.spanForJob(region);
+        this.runJob({ kind: 'splitKey', path: this.path, span }, (o) => done(o.ok ? { ok: true, value: o.value.key } : o));
       },
       onSplit: (parent, created) => this.onSplit(parent, created),
       onRemoved: (peer) => this.onRemoved(peer),
@@ -140,7 +172,7 @@ export class Lane {
     if (!region.slots) return this.kv;
     let t = this.groupTablets.get(region.id);
     if (!t) {
-      t = new MvccStore(this.engine, { name: `group${region.id}`, leases: this.leaseIndex });
+      t = new MvccStore(this.engine, { name: tabletName(region), leases: this.leaseIndex });
       for (const { key, lease } of t.leasedKeys()) this.leaseIndex.attach(lease, key);
       this.groupTablets.set(region.id, t);
     }
@@ -410,45 +442,107 @@ export class Lane {
   }
 
   private lastStatsMs: number | undefined;
-  private readonly measured = new Map<RegionId, { bytes: number; keys: number }>();
+  private readonly measured = new Map<RegionId, SpanSize>();
   /** Regions last reported idle: reported again only once they are busy or re-measured. */
   private readonly quiet = new Set<RegionId>();
+  /** How many times each peer's region was saved: a measure answer asked before the last save is of another shape. */
+  private readonly saves = new WeakMap<Peer, number>();
+  /** A report waits for its measure job: later rounds wait for it (their counts keep adding up). */
+  private statsMeasuring = false;
 
   /**
    * Every statsIntervalMs: the size and load of each region this lane leads. The size is
-   * measured again only for regions written since (an idle region costs nothing here).
+   * measured again only for regions written since (an idle region costs nothing here), by a job
+   * off this thread (regions/jobs/region_size.ts): the lane keeps serving meanwhile, and the
+   * report goes out when the sizes are back.
    */
   reportStats(nowMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.statsMeasuring) return;
     if (this.lastStatsMs === undefined) {
       this.lastStatsMs = nowMs;
       return;
     }
     const seconds = Math.max(0.001, (nowMs - this.lastStatsMs) / 1000);
     this.lastStatsMs = nowMs;
-    const stats: RegionStats[] = [];
+    const rows: StatsRow[] = [];
+    const toMeasure: Array<{ peer: Peer; region: Region; saves: number }> = [];
     for (const p of this.peers.values()) {
       const writes = p.writesSinceReport;
       const reads = p.readsSinceReport;
       p.writesSinceReport = 0;
       p.readsSinceReport = 0;
       if (!p.isLeader) continue;
-      let m = this.measured.get(p.region.id);
-      const idle = writes === 0 && reads === 0;
+      const m = this.measured.get(p.region.id);
       // An idle region measured before, whose idleness was already reported, says nothing new.
-      if (m && idle && this.quiet.has(p.region.id)) continue;
-      if (!m || writes > 0) {
-        const { start, end } = p.region;
-        const kv = this.kvFor(p.region);
-        m = { bytes: kv.approximateBytes(start, end), keys: kv.countRange(start, end) };
-        this.measured.set(p.region.id, m);
+      if (m && writes === 0 && reads === 0 && this.quiet.has(p.region.id)) continue;
+      rows.push({ peer: p, writeQps: writes / seconds, readQps: reads / seconds });
+      if (!m || writes > 0) toMeasure.push({ peer: p, region: p.region, saves: this.saves.get(p) ?? 0 });
+    }
+    if (toMeasure.length === 0) return this.postStats(rows);
+    this.statsMeasuring = true;
+    const spans = toMeasure.map(({ region }) => this.spanForJob(region));
+    this.runJob({ kind: 'measure', path: this.path, spans }, (o) => {
+      this.statsMeasuring = false;
+      if (!o.ok) this.out.push({ t: 'log', line: `flotilla: lane ${this.ctx.lane}: measuring ${spans.length} regions failed (they are measured again next time): ${o.message}` });
+      else {
+        toMeasure.forEach(({ peer, region, saves }, i) => {
+          // Saved since it was asked for (a split, a snapshot, a compaction): the answer is of
+          // the old shape; the region is measured again next time.
+          if (this.peers.get(region.id) !== peer || (this.saves.get(peer) ?? 0) !== saves) return;
+          this.measured.set(region.id, o.value[i]!);
+        });
       }
-      if (idle) this.quiet.add(p.region.id);
+      this.postStats(rows);
+    });
+  }
+
+  /** The stats of `rows` that are measured and still led here, with the lane's file sizes. */
+  private postStats(rows: StatsRow[]): void {
+    const stats: RegionStats[] = [];
+    for (const { peer: p, writeQps, readQps } of rows) {
+      const m = this.measured.get(p.region.id);
+      if (!m || !p.isLeader || this.peers.get(p.region.id) !== p) continue;
+      if (writeQps === 0 && readQps === 0) this.quiet.add(p.region.id);
       else this.quiet.delete(p.region.id);
-      stats.push({ region: p.region.id, approximateBytes: m.bytes, approximateKeys: m.keys, writeQps: writes / seconds, readQps: reads / seconds });
+      stats.push({ region: p.region.id, approximateBytes: m.bytes, approximateKeys: m.keys, writeQps, readQps });
     }
     this.out.push({ t: 'stats', stats, dbBytes: this.engine.sizeBytes(), dbBytesInUse: this.engine.sizeInUseBytes() });
     this.flush();
+  }
+
+  // ---- jobs ----
+
+  /**
+   * The span of a region's keys, for a job. Its tablet is opened here first: a job opens only
+   * tables this lane holds open, the one way of opening them from another thread that touches
+   * nothing the environment's threads share (lmdb.ts).
+   */
+  private spanForJob(region: Region): TabletSpan {
+    this.kvFor(region);
+    return { tablet: tabletName(region), start: region.start, end: region.end };
+  }
+
+  /** Jobs asked for and not answered yet: the engine closes only after them (see stop). */
+  private readonly jobsInFlight = new Set<Promise<void>>();
+
+  /**
+   * Runs a job off this thread (this.jobs); `done` runs on the lane when it ends, unless the
+   * lane stopped meanwhile, and the Ready loop runs after it (it may have proposed or replied).
+   */
+  private runJob<J extends Job>(job: J, done: (o: JobOutcome<JobAnswer<J>>) => void): void {
+    const settled: Promise<void> = Promise.resolve()
+      .then(() => this.jobs.run(job))
+      .then(
+        (value): JobOutcome<JobAnswer<J>> => ({ ok: true, value }),
+        (e: unknown): JobOutcome<JobAnswer<J>> => ({ ok: false, message: e instanceof Error ? e.message : String(e) }),
+      )
+      .then((o) => {
+        this.jobsInFlight.delete(settled);
+        if (this.stopped) return;
+        done(o);
+        this.schedule();
+      });
+    this.jobsInFlight.add(settled);
   }
 
   private schedule(): void {
@@ -593,6 +687,11 @@ export class Lane {
     for (const p of this.peers.values()) p.close({ kind: 'etcd', code: 'Stopped', message: 'etcdserver: server stopped' });
     this.flush();
     this.stopped = true;
-    void this.engine.close().then(() => this.post([{ t: 'stopped' }]));
+    // Jobs read this environment through handles of their own: it closes after they end, so this
+    // handle is its last and the environment really closes (and a lane opened on the same
+    // directory later in this process opens it anew, for writing: lmdb.ts).
+    void Promise.allSettled(this.jobsInFlight)
+      .then(() => this.engine.close())
+      .then(() => this.post([{ t: 'stopped' }]));
   }
 }

@@ -14,7 +14,7 @@
 // On apply result: the proposer's call is answered after the write is durable.
 
 import type { PeerId, Region, RegionEpoch, RegionId, RegionPeer, StoreId } from '../../src/cluster/region.js';
-import { keyInRange } from '../../src/cluster/region.js';
+import { compareKeys, keyInRange } from '../../src/cluster/region.js';
 import { slotOf } from '../../src/router/slots.js';
 import type { LeaseIndex } from '../lane/lease_index.js';
 import { EtcdError } from '../../src/mvcc/errors.js';
@@ -35,6 +35,7 @@ import type { RaftLogStore } from '../../src/storage/index.js';
 import { pack, unpack } from '../../src/util/msgpack.js';
 import type { Rand } from '../../src/util/prng.js';
 import type { CallError, RegionOp } from '../lane/protocol.js';
+import type { JobOutcome } from '../jobs/jobs.js';
 import type { LocalRegionState, RegionEvents } from '../../src/cluster/region_ops.js';
 import { applySlotCommand, keyInSlots, slotsInBytesMax, type MovingSlots, type SlotCommand } from './slot_move.js';
 import { changePeerOfEntry, execAdmin, toConfChange, type AdminCommand, type AdminError, type AdminResult, type ChangePeer, type MergeState, type PeerChange } from './admin/index.js';
@@ -90,6 +91,12 @@ export interface PeerContext {
   saveRegion(peer: Peer): void;
   /** Inside the lane's write: a split created these regions; the lane creates their peers. */
   onSplit(parent: Peer, created: Region[]): void;
+  /**
+   * Where to cut `region` so that about half its bytes fall on each side (undefined: too little
+   * to cut), found off the lane's thread (regions/jobs/split_key.ts). `done` runs on the lane
+   * once the answer is back, the lane's Ready loop after it; never if the lane stopped.
+   */
+  splitKeyNearMiddle(region: Region, done: (o: JobOutcome<Uint8Array | undefined>) => void): void;
   /** Inside the lane's write: this peer was removed from its region; the lane destroys it. */
   onRemoved(peer: Peer): void;
   /** Inside the lane's write: `target` took `source`'s range; the source's peer here goes (its keys stay). */
@@ -369,36 +376,61 @@ export class Peer {
     }
     if (op.op === 'split') {
       if (!this.isLeader) return fail(this.notLeader());
-      let keys = op.keys;
-      if (keys.length === 0) {
-        // "Split near the middle": the first cut that halves the region's data. Reading every
-        // history of the region is the expensive part; PD asks only when a split is due.
-        const kv = this.kv;
-        const half = Math.max(1, Math.floor(kv.approximateBytes(this.region.start, this.region.end) / 2));
-        const cut = kv.splitKeys(this.region.start, this.region.end, half)[0];
-        if (!cut) return fail({ kind: 'etcd', code: 'InvalidArgument', message: `flotilla: region ${this.region.id} has too little data to split` });
-        keys = [cut];
-      }
-      const cmd: AdminCommand = {
-        type: 'batch-split',
-        epoch: this.region.epoch,
-        splitKeys: keys,
-        newRegions: op.newRegionIds.map((id, i) => ({ id, peerIds: (op.newPeerIds[i] ?? []) as PeerId[] })),
-      };
-      // Dry run on the current state: a split that cannot apply is refused before it is proposed.
-      const dry = execAdmin({ region: this.region }, cmd);
-      if (!dry.ok) return fail(adminError(dry.error));
-      const rid = nextRid();
-      try {
-        this.node.propose(pack({ rid, admin: cmd } satisfies AdminEntry));
-      } catch (e) {
-        return fail(e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
-      }
-      this.waiting.set(rid, reply);
+      if (op.keys.length > 0) return this.proposeSplit(op, op.keys, nextRid, reply);
+      this.splitNearMiddle(op, nextRid, reply);
       return;
     }
     if (!this.isLeader) return fail(this.notLeader());
     this.awaitingTs.push({ entry: { rid: nextRid(), version: this.region.epoch.version, op }, reply });
+  }
+
+  // ---- splits (admin/split.ts) ----
+
+  /**
+   * "Split near the middle": the first cut that halves the region's data. Finding it reads every
+   * history of the region, so it runs off the lane (a job) while the lane goes on serving; PD
+   * asks only when a split is due. The answer is of the region as it was when asked: if the
+   * region changed meanwhile (a split, a merge, a snapshot: its version moved), it is refused
+   * with EpochNotMatch, and the caller asks again with the new shape. Leadership and the merge
+   * freeze are checked again as well.
+   */
+  private splitNearMiddle(op: Extract<RegionOp, { op: 'split' }>, nextRid: () => string, reply: Reply): void {
+    const asked = this.region;
+    this.ctx.splitKeyNearMiddle(asked, (o) => {
+      const fail = (e: CallError) => reply(false, e);
+      if (!this.initialized || this.removed) return fail({ kind: 'region', error: { code: 'RegionNotFound', regionId: asked.id } });
+      if (!this.isLeader) return fail(this.notLeader());
+      if (this.merging) return fail({ kind: 'region', error: { code: 'RegionBusy', regionId: this.region.id, reason: `merging into region ${this.merging.target.id}` } });
+      // NB: one version is one range, so the version alone tells; the bounds are compared too,
+      // because a cut of another range must never be proposed, whatever else changes.
+      const r = this.region;
+      if (r.epoch.version !== asked.epoch.version || compareKeys(r.start, asked.start) !== 0 || compareKeys(r.end, asked.end) !== 0) return fail(this.epochNotMatch());
+      if (!o.ok) return fail({ kind: 'etcd', code: 'Unavailable', message: `flotilla: region ${r.id}: finding the middle to split at failed: ${o.message}` });
+      if (!o.value) return fail({ kind: 'etcd', code: 'InvalidArgument', message: `flotilla: region ${r.id} has too little data to split` });
+      // It slept meanwhile, maybe: the proposal must be driven.
+      this.wake();
+      this.proposeSplit(op, [o.value], nextRid, reply);
+    });
+  }
+
+  /** Proposes a split at `keys`, after a dry run on the region as it is now. */
+  private proposeSplit(op: Extract<RegionOp, { op: 'split' }>, keys: Uint8Array[], nextRid: () => string, reply: Reply): void {
+    const cmd: AdminCommand = {
+      type: 'batch-split',
+      epoch: this.region.epoch,
+      splitKeys: keys,
+      newRegions: op.newRegionIds.map((id, i) => ({ id, peerIds: (op.newPeerIds[i] ?? []) as PeerId[] })),
+    };
+    // Dry run on the current state: a split that cannot apply is refused before it is proposed.
+    const dry = execAdmin({ region: this.region }, cmd);
+    if (!dry.ok) return reply(false, adminError(dry.error));
+    const rid = nextRid();
+    try {
+      this.node.propose(pack({ rid, admin: cmd } satisfies AdminEntry));
+    } catch (e) {
+      return reply(false, e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
+    }
+    this.waiting.set(rid, reply);
   }
 
   // ---- merges (range mode; admin/merge.ts) ----
