@@ -61,9 +61,17 @@ async function slowLeaderCluster(): Promise<RangeCluster> {
     await c.pd.scheduleConfig({ enabled: [] });
     const slow = c.stores[0]!.id!;
     const [r] = await waitRegions(c.pd, 'the first region', (rs) => rs.length === 1);
-    if (r!.leader!.storeId !== slow) {
-      await c.pd.transferLeader(r!.id, slow);
-      await waitRegions(c.pd, `the leader on store ${slow}`, (rs) => rs[0]!.leader!.storeId === slow);
+    // Asked again every 5 s, up to 40 s: a leader whose lane sleeps 800 ms after every commit can
+    // lose its first term to an election before PD sees it lead.
+    const deadline = Date.now() + 40_000;
+    while (r!.leader!.storeId !== slow) {
+      await c.pd.transferLeader(r!.id, slow).catch(() => undefined);
+      try {
+        await waitRegions(c.pd, `the leader on store ${slow}`, (rs) => rs[0]!.leader!.storeId === slow, 5_000);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
     }
     return c;
   } catch (err) {
