@@ -421,8 +421,15 @@ export class Peer {
       splitKeys: keys,
       newRegions: op.newRegionIds.map((id, i) => ({ id, peerIds: (op.newPeerIds[i] ?? []) as PeerId[] })),
     };
-    // Dry run on the current state: a split that cannot apply is refused before it is proposed.
-    const dry = execAdmin({ region: this.region }, cmd);
+    this.proposeAdmin(cmd, nextRid, reply);
+  }
+
+  /**
+   * Proposes an admin command after a dry run on the region as it is now (a command that cannot
+   * apply is refused before it is proposed); `reply` answers once it applies.
+   */
+  private proposeAdmin(cmd: AdminCommand, nextRid: () => string, reply: Reply): void {
+    const dry = execAdmin({ region: this.region, ...(this.merging ? { merging: this.merging } : {}) }, cmd);
     if (!dry.ok) return reply(false, adminError(dry.error));
     const rid = nextRid();
     try {
@@ -449,15 +456,7 @@ export class Peer {
       }
       cmd = { type: 'commit-merge', epoch: this.region.epoch, source: { region: op.source, merging: { target: op.target } } };
     }
-    const dry = execAdmin({ region: this.region, ...(this.merging ? { merging: this.merging } : {}) }, cmd);
-    if (!dry.ok) return reply(false, adminError(dry.error));
-    const rid = nextRid();
-    try {
-      this.node.propose(pack({ rid, admin: cmd } satisfies AdminEntry));
-    } catch (e) {
-      return reply(false, e instanceof ProposalDroppedError ? this.notLeader() : etcdError(e));
-    }
-    this.waiting.set(rid, reply);
+    this.proposeAdmin(cmd, nextRid, reply);
   }
 
   // ---- slot moves (hash mode) ----

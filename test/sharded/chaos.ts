@@ -17,7 +17,9 @@
 //                  (a write acknowledged before another is invoked has a lower revision), and a
 //                  get's mod_revision is the revision of the write whose value it returned.
 
+import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
@@ -487,6 +489,41 @@ export function checkChaos(name: string, r: ChaosResult): Verdicts {
     `${count('put', 'info') + count('cas', 'info')} writes of unknown outcome, ${count('get', 'fail')} failed gets; ` +
     `${r.regions.length} ${r.mode === 'hash' ? 'groups' : 'regions'}; verdict ${verdict}`;
   return { summary, linearizable, teeth, lostWrites: lostWrites(r), revisions: revisionProblems(r) };
+}
+
+/**
+ * The properties every chaos run is held to, one test each, so that one broken property does not
+ * hide the others; call inside the run's describe. `done` returns the run and its verdicts, or
+ * fails with why the run did not finish.
+ */
+export function chaosPropertyTests(done: () => { run: ChaosResult; v: Verdicts }): void {
+  test('the clients made progress', () => {
+    const { run } = done();
+    const ok = (f: string) => run.ops.filter((op) => op.f === f && op.outcome === 'ok').length;
+    assert.ok(ok('put') + ok('cas') > 100, `too few writes completed: ${ok('put')} puts, ${ok('cas')} cas`);
+    assert.ok(ok('get') > 100, `too few reads completed: ${ok('get')}`);
+    assert.ok(run.ops.some((op) => op.via === 'gateway' && op.outcome === 'ok') && run.ops.some((op) => op.via === 'grpc' && op.outcome === 'ok'));
+  });
+
+  test('the history, with a final read of every key through every store, is linearizable', () => {
+    const { v } = done();
+    assert.ok(v.linearizable.ok, v.linearizable.message);
+  });
+
+  test('the checker rejects the same history with one stale read added', () => {
+    const { v } = done();
+    assert.ok(v.teeth.ok, v.teeth.message);
+  });
+
+  test('no acknowledged write is lost, and every store reads the same final values', () => {
+    const { v } = done();
+    assert.deepEqual(v.lostWrites, []);
+  });
+
+  test('acknowledged writes carry distinct revisions in real-time order, and reads the revisions that wrote them', () => {
+    const { v } = done();
+    assert.deepEqual(v.revisions, []);
+  });
 }
 
 /** `s2 (store 1)`: the store at index `i` of the cluster, by name and PD's ID. */

@@ -22,7 +22,7 @@ import {
   fastRaftFlags, groupOfKey, outsideSigterm, slotOfKey, startRangeCluster, waitSettled, waitUntil, type RangeCluster, type RegionJson, type SlotRanges,
 } from '../support/sharded.js';
 import { slotCount } from '../../src/router/slots.js';
-import { checkChaos, killAndRestart, moveSlots, runChaos, type ChaosResult, type NemesisContext, type Verdicts } from './chaos.js';
+import { chaosPropertyTests, checkChaos, killAndRestart, moveSlots, runChaos, type ChaosResult, type NemesisContext, type Verdicts } from './chaos.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,31 +151,5 @@ describe('hash mode: puts, gets and cas stay linearizable while slots move betwe
     }
   });
 
-  test('the clients made progress', () => {
-    const { run } = done();
-    const ok = (f: string) => run.ops.filter((op) => op.f === f && op.outcome === 'ok').length;
-    assert.ok(ok('put') + ok('cas') > 100, `too few writes completed: ${ok('put')} puts, ${ok('cas')} cas`);
-    assert.ok(ok('get') > 100, `too few reads completed: ${ok('get')}`);
-    assert.ok(run.ops.some((op) => op.via === 'gateway' && op.outcome === 'ok') && run.ops.some((op) => op.via === 'grpc' && op.outcome === 'ok'));
-  });
-
-  test('the history, with a final read of every key through every store, is linearizable', () => {
-    const { v } = done();
-    assert.ok(v.linearizable.ok, v.linearizable.message);
-  });
-
-  test('the checker rejects the same history with one stale read added', () => {
-    const { v } = done();
-    assert.ok(v.teeth.ok, v.teeth.message);
-  });
-
-  test('no acknowledged write is lost, and every store reads the same final values', () => {
-    const { v } = done();
-    assert.deepEqual(v.lostWrites, []);
-  });
-
-  test('acknowledged writes carry distinct revisions in real-time order, and reads the revisions that wrote them', () => {
-    const { v } = done();
-    assert.deepEqual(v.revisions, []);
-  });
+  chaosPropertyTests(done);
 });

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fastRaftFlags, outsideSigterm, splitAndWait, startRangeCluster, waitRegions, waitUntil } from '../support/sharded.js';
+import { fastRaftFlags, outsideSigterm, splitAndWait, startRangeCluster, waitRegions, waitUntil, type RangeCluster } from '../support/sharded.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,6 +72,15 @@ function writers(urls: readonly string[]): { stop(): Promise<void>; check(url: s
   };
 }
 
+/** Store 0, restarted, is still up `settleMs` later and serves a read of every key through itself. */
+async function upAndServing(c: RangeCluster, settleMs: number, what: string): Promise<void> {
+  await sleep(settleMs);
+  const s = c.stores[0]!;
+  assert.ok(c.running(0), `${what}: ${s.name} (store ${s.id}) exited after coming back:\n${c.storeLog(0).split('\n').slice(-30).join('\n')}${outsideSigterm(c)}`);
+  await waitRegions(c.pd, 'every region led', () => true);
+  for (const key of keys) await waitUntil(`a read of ${key} through ${s.name}`, () => get(s.clientUrl, key).then((v) => ({ v })), 20_000, 200);
+}
+
 test('a store of 2 lanes restarted after splits, under writes, comes back with its regions and stays up', { timeout: 240_000 }, async () => {
   const c = await startRangeCluster({ stores: 3, lanes: 2, storeFlags: fastRaftFlags });
   const w = writers(c.clientUrls.slice(1));
@@ -83,12 +92,7 @@ test('a store of 2 lanes restarted after splits, under writes, comes back with i
       await c.kill(0, signal);
       await sleep(1000);
       await c.restart(0);
-      // Up for a while, and serving every key, through itself.
-      await sleep(3000);
-      const s = c.stores[0]!;
-      assert.ok(c.running(0), `restart ${round + 1} (${signal}): ${s.name} (store ${s.id}) exited after coming back:\n${c.storeLog(0).split('\n').slice(-30).join('\n')}${outsideSigterm(c)}`);
-      await waitRegions(c.pd, 'every region led', () => true);
-      for (const key of keys) await waitUntil(`a read of ${key} through ${s.name}`, () => get(s.clientUrl, key).then((v) => ({ v })), 20_000, 200);
+      await upAndServing(c, 3000, `restart ${round + 1} (${signal})`);
     }
     await w.stop();
     // Every acknowledged write reads back through the restarted store.
@@ -112,11 +116,7 @@ test('a store of 1 lane that missed splits while it was down comes back with the
       for (const k of down) await splitAndWait(c.pd, k);
       await sleep(1000);
       await c.restart(0);
-      await sleep(4000);
-      const s = c.stores[0]!;
-      assert.ok(c.running(0), `restart ${round + 1}: ${s.name} (store ${s.id}) exited after coming back:\n${c.storeLog(0).split('\n').slice(-30).join('\n')}${outsideSigterm(c)}`);
-      await waitRegions(c.pd, 'every region led', () => true);
-      for (const key of keys) await waitUntil(`a read of ${key} through ${s.name}`, () => get(s.clientUrl, key).then((v) => ({ v })), 20_000, 200);
+      await upAndServing(c, 4000, `restart ${round + 1}`);
     }
     await w.stop();
     // Every acknowledged write reads back through the restarted store.
